@@ -1,0 +1,32 @@
+//! sqin's OpenID Provider logic, independent of any HTTP framework: relying
+//! party registration, signing keys and their rotation, and (as the protocol
+//! lands) authorization, tokens and pairwise subjects. Handlers in
+//! `sqin-server` extract a request, call one function here, and map the result.
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod claims;
+pub mod client;
+pub mod keys;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    #[error("invalid client registration: {0}")]
+    InvalidRegistration(String),
+    #[error("no such client")]
+    UnknownClient,
+    #[error("signing keys are missing; the server must bootstrap them first")]
+    NoSigningKey,
+    #[error("stored key material is unusable: {0}")]
+    KeyMaterial(String),
+    #[error(transparent)]
+    Crypto(#[from] sqin_crypto::CryptoError),
+    #[error(transparent)]
+    Store(#[from] sqin_store::StoreError),
+}
+
+impl From<sqin_store::SqlxError> for OidcError {
+    fn from(e: sqin_store::SqlxError) -> Self {
+        Self::Store(e.into())
+    }
+}

@@ -1,0 +1,191 @@
+//! Fresh, isolated databases for tests, on SQLite and PostgreSQL.
+//!
+//! Every test gets its own database: a new SQLite file in a temporary
+//! directory, or a new schema in the PostgreSQL database named by
+//! `SQIN_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`),
+//! dropped when the test ends. When PostgreSQL cannot be reached the Postgres
+//! variant of a test is skipped with a note on stderr, unless
+//! `SQIN_REQUIRE_POSTGRES=1` (set by CI), in which case it fails.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::sync::OnceLock;
+
+use crate::{Backend, Store};
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("SQIN_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into())
+}
+
+fn postgres_required() -> bool {
+    std::env::var("SQIN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1" || v == "true")
+}
+
+/// A database that lives as long as the value.
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    schema: Option<String>,
+    _dir: Option<tempfile_dir::TempDir>,
+}
+
+mod tempfile_dir {
+    /// A directory removed on drop (kept minimal to avoid a dependency).
+    pub struct TempDir(pub std::path::PathBuf);
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn unique_name() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "t{}_{}_{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(format!("sqin-test-{}", unique_name()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/sqin.db?mode=rwc", dir.display());
+        TestDb {
+            url,
+            backend: Backend::Sqlite,
+            schema: None,
+            _dir: Some(tempfile_dir::TempDir(dir)),
+        }
+    }
+
+    /// A fresh schema on PostgreSQL, or `None` when it is unreachable and not
+    /// required (the caller then skips).
+    pub async fn postgres() -> Option<TestDb> {
+        let admin = postgres_admin_url();
+        let conn = match tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            Store::connect(&admin),
+        )
+        .await
+        {
+            Ok(Ok(store)) => store,
+            outcome => {
+                let why = match outcome {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "timed out".into(),
+                };
+                if postgres_required() {
+                    panic!("PostgreSQL is required (SQIN_REQUIRE_POSTGRES=1) but {admin} is unreachable: {why}");
+                }
+                note_skip(&admin, &why);
+                return None;
+            }
+        };
+        let schema = unique_name();
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(conn.pool())
+            .await
+            .unwrap();
+        conn.close().await;
+        let sep = if admin.contains('?') { '&' } else { '?' };
+        let url = format!("{admin}{sep}options=-c%20search_path%3D{schema}");
+        Some(TestDb {
+            url,
+            backend: Backend::Postgres,
+            schema: Some(schema),
+            _dir: None,
+        })
+    }
+
+    pub async fn for_backend(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite().await),
+            Backend::Postgres => Self::postgres().await,
+        }
+    }
+
+    pub async fn open(&self) -> Store {
+        Store::open(&self.url).await.unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(schema) = self.schema.take() {
+            let admin = postgres_admin_url();
+            // Drop on a thread of its own: Drop cannot await, and the test's
+            // runtime may already be shutting down.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async move {
+                    if let Ok(store) = Store::connect(&admin).await {
+                        let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                            .execute(store.pool())
+                            .await;
+                        store.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+fn note_skip(url: &str, why: &str) {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        // Written to the real stderr, past the test harness's capture, so a
+        // plain `cargo test` says plainly that the Postgres half did not run.
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: PostgreSQL not reachable at {url} ({why}): Postgres variants of the tests are SKIPPED. \
+             Set SQIN_TEST_POSTGRES_URL, or SQIN_REQUIRE_POSTGRES=1 to make this a failure."
+        );
+    });
+}
+
+/// Declares a test that runs once per backend: `mod name { sqlite, postgres }`.
+///
+/// ```ignore
+/// sqin_store::both_backends!(async fn inserts(db: TestDb) { ... });
+/// ```
+#[macro_export]
+macro_rules! both_backends {
+    ($(#[$meta:meta])* async fn $name:ident($db:ident : TestDb) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($db: $crate::testing::TestDb) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$meta])*
+            async fn sqlite() {
+                run($crate::testing::TestDb::sqlite().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$meta])*
+            async fn postgres() {
+                if let Some(db) = $crate::testing::TestDb::postgres().await {
+                    run(db).await;
+                }
+            }
+        }
+    };
+}
