@@ -9,6 +9,8 @@ use crate::{claims, OidcError};
 /// What an operator declares when registering an RP.
 #[derive(Debug, Clone, Default)]
 pub struct ClientRegistration {
+    /// A fixed id (the demo's); normally generated.
+    pub client_id: Option<String>,
     pub name: String,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
@@ -75,6 +77,14 @@ impl ClientRegistration {
         let bad = |m: String| OidcError::InvalidRegistration(m);
         let mut reg = self;
         reg.name = reg.name.trim().to_owned();
+        if let Some(id) = &reg.client_id {
+            if id.is_empty()
+                || id.len() > 64
+                || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+            {
+                return Err(bad(format!("client_id {id:?} must be 1-64 letters, digits, '-' or '_'")));
+            }
+        }
         if reg.name.is_empty() || reg.name.len() > 120 {
             return Err(bad("name is required (at most 120 characters)".into()));
         }
@@ -193,7 +203,10 @@ pub async fn register(
         None
     };
     let record = ClientRecord {
-        client_id: b64url(&random_bytes::<16>()?),
+        client_id: match reg.client_id {
+            Some(id) => id,
+            None => b64url(&random_bytes::<16>()?),
+        },
         purpose: reg
             .purpose
             .clone()

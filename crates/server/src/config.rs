@@ -1,0 +1,277 @@
+//! Configuration: a TOML file with every key overridable by an environment
+//! variable `SQIN_<KEY>` (for example `SQIN_LISTEN=0.0.0.0:8443`).
+//!
+//! Unknown keys in the file are refused, so a misspelt setting is an error at
+//! start rather than a default silently in force.
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The provider's public URL: the `iss` of every token and the origin of
+    /// its pages. Its host is also the WebAuthn relying-party ID, which must be
+    /// a domain name (browsers refuse passkeys on a bare IP address).
+    pub issuer: Url,
+    /// Address the HTTP(S) server binds.
+    pub listen: SocketAddr,
+    /// `sqlite://PATH?mode=rwc` (embedded, default) or `postgres://...`.
+    pub database_url: String,
+    /// Where generated local files live (SQLite database, demo key file).
+    pub data_dir: PathBuf,
+    /// File holding the 32-byte key-encryption key (raw or base64). Defaults to
+    /// `<data_dir>/key-encryption.key`, generated on first start when absent.
+    pub key_encryption_key_file: Option<PathBuf>,
+    /// PEM certificate chain; with `tls_key_file`, serve HTTPS with rustls.
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key for `tls_cert_file`.
+    pub tls_key_file: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address, for a deployment behind a
+    /// TLS-terminating proxy. Off by default: codes and tokens must not cross a
+    /// network in clear.
+    pub allow_plain_http: bool,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// A tracing filter such as `info` or `sqin=debug,tower_http=info`.
+    pub log_level: String,
+    /// Largest request body accepted, in bytes.
+    pub max_request_body_bytes: usize,
+    /// A request that takes longer is answered 408 and abandoned.
+    pub request_timeout_secs: u64,
+    /// On SIGTERM, how long requests in flight may take to finish.
+    pub shutdown_grace_secs: u64,
+    /// How long an enrolment code sent by mail stays valid.
+    pub enrolment_code_ttl_days: i64,
+    /// Lifetime of ID tokens and access tokens; a previous signing key stays
+    /// published at least this long after a rotation.
+    pub token_ttl_secs: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            issuer: Url::parse("http://localhost:8080").unwrap_or_else(|_| unreachable_url()),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://var/sqin.db?mode=rwc".into(),
+            data_dir: PathBuf::from("var"),
+            key_encryption_key_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
+            allow_plain_http: false,
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            max_request_body_bytes: 64 * 1024,
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 30,
+            enrolment_code_ttl_days: 30,
+            token_ttl_secs: 300,
+        }
+    }
+}
+
+fn unreachable_url() -> Url {
+    // Url::parse of a constant cannot fail; this keeps the code panic-free.
+    Url::parse("http://localhost").unwrap_or_else(|_| unreachable_url())
+}
+
+/// The environment variables read, one per key.
+const KEYS: &[&str] = &[
+    "issuer",
+    "listen",
+    "database_url",
+    "data_dir",
+    "key_encryption_key_file",
+    "tls_cert_file",
+    "tls_key_file",
+    "allow_plain_http",
+    "log_format",
+    "log_level",
+    "max_request_body_bytes",
+    "request_timeout_secs",
+    "shutdown_grace_secs",
+    "enrolment_code_ttl_days",
+    "token_ttl_secs",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Parse(String),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl Config {
+    /// Defaults, then the file (if any), then `SQIN_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Parse(format!(
+                    "configuration file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed("SQIN_").only(KEYS));
+        let config: Config = figment.extract().map_err(|e| {
+            let mut message = String::new();
+            for err in e {
+                let key = err.path.join(".");
+                let source = err
+                    .metadata
+                    .as_ref()
+                    .map(|m| m.name.to_string())
+                    .unwrap_or_default();
+                if !message.is_empty() {
+                    message.push_str("; ");
+                }
+                message.push_str(&format!("key `{key}` ({source}): {}", err.kind));
+            }
+            ConfigError::Parse(message)
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, message: &str| ConfigError::Invalid {
+            key,
+            message: message.to_owned(),
+        };
+        match self.issuer.scheme() {
+            "https" => {}
+            "http" if self.issuer_is_loopback() => {}
+            "http" if self.allow_plain_http => {}
+            _ => {
+                return Err(invalid(
+                    "issuer",
+                    "must be an https URL (http only for localhost, or with allow_plain_http behind a TLS proxy)",
+                ))
+            }
+        }
+        if self.issuer.query().is_some() || self.issuer.fragment().is_some() {
+            return Err(invalid("issuer", "must not have a query or fragment"));
+        }
+        if matches!(self.issuer.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_))) {
+            return Err(invalid(
+                "issuer",
+                "must use a domain name, not an IP address: WebAuthn relying-party IDs are domains (use http://localhost:PORT locally)",
+            ));
+        }
+        if self.issuer.host().is_none() {
+            return Err(invalid("issuer", "has no host"));
+        }
+        sqin_store::Backend::from_url(&self.database_url)
+            .map_err(|e| invalid("database_url", &e.to_string()))?;
+        match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(_), None) => return Err(invalid("tls_key_file", "is required with tls_cert_file")),
+            (None, Some(_)) => return Err(invalid("tls_cert_file", "is required with tls_key_file")),
+            _ => {}
+        }
+        if !self.tls_enabled() && !self.listen.ip().is_loopback() && !self.allow_plain_http {
+            return Err(invalid(
+                "listen",
+                "plain HTTP on a non-loopback address is refused; configure tls_cert_file and tls_key_file, or set allow_plain_http behind a TLS-terminating proxy",
+            ));
+        }
+        if self.max_request_body_bytes < 1024 {
+            return Err(invalid("max_request_body_bytes", "must be at least 1024"));
+        }
+        if self.request_timeout_secs == 0 {
+            return Err(invalid("request_timeout_secs", "must be positive"));
+        }
+        if !(1..=365).contains(&self.enrolment_code_ttl_days) {
+            return Err(invalid("enrolment_code_ttl_days", "must be between 1 and 365"));
+        }
+        if !(30..=3600).contains(&self.token_ttl_secs) {
+            return Err(invalid("token_ttl_secs", "must be between 30 and 3600"));
+        }
+        if self.log_level.trim().is_empty() {
+            return Err(invalid("log_level", "must not be empty"));
+        }
+        Ok(())
+    }
+
+    pub fn tls_enabled(&self) -> bool {
+        self.tls_cert_file.is_some() && self.tls_key_file.is_some()
+    }
+
+    fn issuer_is_loopback(&self) -> bool {
+        match self.issuer.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            _ => false,
+        }
+    }
+
+    /// The issuer without a trailing slash, as it appears in `iss`.
+    pub fn issuer_str(&self) -> String {
+        self.issuer.as_str().trim_end_matches('/').to_owned()
+    }
+
+    pub fn kek_path(&self) -> PathBuf {
+        self.key_encryption_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("key-encryption.key"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_serve_a_laptop() {
+        let c = Config::default();
+        c.validate().unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.issuer_str(), "http://localhost:8080");
+    }
+
+    #[test]
+    fn refusals_name_the_key() {
+        let mut c = Config::default();
+        c.issuer = Url::parse("http://127.0.0.1:8080").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("`issuer`"));
+        let mut c = Config::default();
+        c.listen = "0.0.0.0:8080".parse().unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("`listen`"));
+        c.allow_plain_http = true;
+        c.validate().unwrap();
+        let mut c = Config::default();
+        c.tls_cert_file = Some("cert.pem".into());
+        assert!(c.validate().unwrap_err().to_string().contains("tls_key_file"));
+        let mut c = Config::default();
+        c.database_url = "mysql://x".into();
+        assert!(c.validate().unwrap_err().to_string().contains("database_url"));
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused_by_name() {
+        let dir = std::env::temp_dir().join(format!("sqin-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("sqin.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nlisten_port = 3\n").unwrap();
+        let err = Config::load(Some(&file)).unwrap_err().to_string();
+        assert!(err.contains("listen_port"), "{err}");
+        std::fs::write(&file, "listen = \"not an address\"\n").unwrap();
+        let err = Config::load(Some(&file)).unwrap_err().to_string();
+        assert!(err.contains("listen"), "{err}");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\n").unwrap();
+        assert_eq!(Config::load(Some(&file)).unwrap().listen.port(), 9000);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
