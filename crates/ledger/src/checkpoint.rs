@@ -68,7 +68,12 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The note text that gets signed: `<origin>\n<size>\n<base64 root>\n`.
     pub fn body_text(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root))
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        )
     }
 
     /// Parses a checkpoint body strictly, so that re-rendering it gives back
@@ -125,7 +130,8 @@ fn parse_size(line: &str) -> Result<u64, LedgerError> {
     if line.len() > 1 && line.starts_with('0') {
         return Err(bad("leading zero"));
     }
-    line.parse::<u64>().map_err(|_| bad("does not fit in 64 bits"))
+    line.parse::<u64>()
+        .map_err(|_| bad("does not fit in 64 bits"))
 }
 
 fn parse_root(line: &str) -> Result<Hash, LedgerError> {
@@ -133,10 +139,7 @@ fn parse_root(line: &str) -> Result<Hash, LedgerError> {
         LedgerError::MalformedCheckpoint(format!("root hash is not canonical base64: {e}"))
     })?;
     Hash::try_from(bytes.as_slice()).map_err(|_| {
-        LedgerError::MalformedCheckpoint(format!(
-            "root hash is {} bytes, expected 32",
-            bytes.len()
-        ))
+        LedgerError::MalformedCheckpoint(format!("root hash is {} bytes, expected 32", bytes.len()))
     })
 }
 
@@ -431,7 +434,10 @@ impl std::fmt::Debug for EcdsaNoteSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EcdsaNoteSigner")
             .field("key_name", &self.key_name)
-            .field("key_id", &format_args!("{:08x}", u32::from_be_bytes(self.key_id)))
+            .field(
+                "key_id",
+                &format_args!("{:08x}", u32::from_be_bytes(self.key_id)),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -26,6 +26,34 @@
 //! over persisted subtree hashes, checkpoint notes, envelope encryption for
 //! crypto-shredding, and offline verification of a full export. It knows
 //! nothing about databases or HTTP, which keeps it auditable on its own.
+//!
+//! ```
+//! use sqin_ledger::*;
+//!
+//! # fn main() -> Result<(), LedgerError> {
+//! // Write path: the frontier says which subtree hashes to persist.
+//! let mut frontier = Frontier::new();
+//! let mut store = MemoryTree::new(); // stands in for the node table
+//! for entry in [&b"consent 0"[..], b"consent 1", b"consent 2"] {
+//!     let leaf = leaf_hash(entry);
+//!     let _new_nodes: Vec<(NodeId, Hash)> = frontier.append(leaf)?; // persist these
+//!     store.push(leaf);
+//! }
+//!
+//! // Publish a signed checkpoint.
+//! let signer = EcdsaNoteSigner::from_pkcs8("example.gov/ledger", &EcdsaNoteSigner::generate_pkcs8()?)?;
+//! let checkpoint = Checkpoint { origin: "example.gov/ledger".into(), size: 3, root: frontier.root() };
+//! let note = SignedCheckpoint::sign(checkpoint, &signer)?.to_note_text();
+//!
+//! // Read path: a client checks a proof against the checkpoint it trusts.
+//! let verifier = EcdsaNoteVerifier::from_vkey(&signer.vkey())?;
+//! let trusted = SignedCheckpoint::parse(&note)?;
+//! let trusted = trusted.verify("example.gov/ledger", &verifier)?;
+//! let proof = inclusion_proof(1, trusted.size, &store)?;
+//! verify_inclusion(&leaf_hash(b"consent 1"), 1, trusted.size, &proof, &trusted.root)?;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod checkpoint;
 pub mod envelope;

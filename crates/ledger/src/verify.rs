@@ -97,7 +97,12 @@ impl LogVerifier {
 
     /// Checks the next exported entry: its sequence number, its stored leaf
     /// hash, and any checkpoint whose size it completes.
-    pub fn push(&mut self, seq: u64, entry: &[u8], stored_leaf_hash: &Hash) -> Result<(), LedgerError> {
+    pub fn push(
+        &mut self,
+        seq: u64,
+        entry: &[u8],
+        stored_leaf_hash: &Hash,
+    ) -> Result<(), LedgerError> {
         let expected = self.frontier.size();
         if let Some(found) = self.pending_jump.take() {
             return Err(if seq == expected {

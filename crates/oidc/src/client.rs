@@ -80,9 +80,13 @@ impl ClientRegistration {
         if let Some(id) = &reg.client_id {
             if id.is_empty()
                 || id.len() > 64
-                || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
             {
-                return Err(bad(format!("client_id {id:?} must be 1-64 letters, digits, '-' or '_'")));
+                return Err(bad(format!(
+                    "client_id {id:?} must be 1-64 letters, digits, '-' or '_'"
+                )));
             }
         }
         if reg.name.is_empty() || reg.name.len() > 120 {

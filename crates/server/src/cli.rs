@@ -62,9 +62,7 @@ pub enum CitizenCommand {
     /// Add one citizen and print their enrolment code, once.
     Add(AddCitizen),
     /// Issue a new code for a citizen (lost passkey); earlier codes stop working.
-    ReissueCode {
-        register_id: String,
-    },
+    ReissueCode { register_id: String },
 }
 
 #[derive(Debug, Args)]
@@ -93,10 +91,16 @@ pub enum ClientCommand {
     /// confidential client, its client_secret (shown once).
     Add(AddClient),
     List,
-    Show { client_id: String },
-    Remove { client_id: String },
+    Show {
+        client_id: String,
+    },
+    Remove {
+        client_id: String,
+    },
     /// Issue a new secret; the old one stops working at once.
-    RotateSecret { client_id: String },
+    RotateSecret {
+        client_id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -346,7 +350,10 @@ pub async fn keys(services: &Services, cmd: KeysCommand) -> anyhow::Result<()> {
 pub fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| unix.to_string())
 }
 

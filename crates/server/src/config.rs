@@ -166,7 +166,10 @@ impl Config {
         if self.issuer.query().is_some() || self.issuer.fragment().is_some() {
             return Err(invalid("issuer", "must not have a query or fragment"));
         }
-        if matches!(self.issuer.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_))) {
+        if matches!(
+            self.issuer.host(),
+            Some(url::Host::Ipv4(_) | url::Host::Ipv6(_))
+        ) {
             return Err(invalid(
                 "issuer",
                 "must use a domain name, not an IP address: WebAuthn relying-party IDs are domains (use http://localhost:PORT locally)",
@@ -178,8 +181,12 @@ impl Config {
         sqin_store::Backend::from_url(&self.database_url)
             .map_err(|e| invalid("database_url", &e.to_string()))?;
         match (&self.tls_cert_file, &self.tls_key_file) {
-            (Some(_), None) => return Err(invalid("tls_key_file", "is required with tls_cert_file")),
-            (None, Some(_)) => return Err(invalid("tls_cert_file", "is required with tls_key_file")),
+            (Some(_), None) => {
+                return Err(invalid("tls_key_file", "is required with tls_cert_file"))
+            }
+            (None, Some(_)) => {
+                return Err(invalid("tls_cert_file", "is required with tls_key_file"))
+            }
             _ => {}
         }
         if !self.tls_enabled() && !self.listen.ip().is_loopback() && !self.allow_plain_http {
@@ -195,7 +202,10 @@ impl Config {
             return Err(invalid("request_timeout_secs", "must be positive"));
         }
         if !(1..=365).contains(&self.enrolment_code_ttl_days) {
-            return Err(invalid("enrolment_code_ttl_days", "must be between 1 and 365"));
+            return Err(invalid(
+                "enrolment_code_ttl_days",
+                "must be between 1 and 365",
+            ));
         }
         if !(30..=3600).contains(&self.token_ttl_secs) {
             return Err(invalid("token_ttl_secs", "must be between 30 and 3600"));
@@ -243,20 +253,50 @@ mod tests {
 
     #[test]
     fn refusals_name_the_key() {
-        let mut c = Config::default();
-        c.issuer = Url::parse("http://127.0.0.1:8080").unwrap();
-        assert!(c.validate().unwrap_err().to_string().contains("`issuer`"));
-        let mut c = Config::default();
-        c.listen = "0.0.0.0:8080".parse().unwrap();
-        assert!(c.validate().unwrap_err().to_string().contains("`listen`"));
-        c.allow_plain_http = true;
-        c.validate().unwrap();
-        let mut c = Config::default();
-        c.tls_cert_file = Some("cert.pem".into());
-        assert!(c.validate().unwrap_err().to_string().contains("tls_key_file"));
-        let mut c = Config::default();
-        c.database_url = "mysql://x".into();
-        assert!(c.validate().unwrap_err().to_string().contains("database_url"));
+        let check = |c: Config, key: &str| {
+            let err = c.validate().unwrap_err().to_string();
+            assert!(err.contains(key), "{err}");
+        };
+        check(
+            Config {
+                issuer: Url::parse("http://127.0.0.1:8080").unwrap(),
+                ..Default::default()
+            },
+            "`issuer`",
+        );
+        let public = Config {
+            listen: "0.0.0.0:8080".parse().unwrap(),
+            ..Default::default()
+        };
+        check(public.clone(), "`listen`");
+        Config {
+            allow_plain_http: true,
+            ..public
+        }
+        .validate()
+        .unwrap();
+        check(
+            Config {
+                tls_cert_file: Some("cert.pem".into()),
+                ..Default::default()
+            },
+            "tls_key_file",
+        );
+        check(
+            Config {
+                database_url: "mysql://x".into(),
+                ..Default::default()
+            },
+            "database_url",
+        );
+    }
+
+    #[test]
+    fn the_deployment_example_is_valid() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/sqin.toml");
+        let c = Config::load(Some(&example)).unwrap();
+        assert!(c.tls_enabled());
+        assert_eq!(c.log_format, LogFormat::Json);
     }
 
     #[test]

@@ -24,7 +24,11 @@ fn demo_citizens() -> Vec<NewCitizen> {
             family_name: FAMILY[(i * 2) % FAMILY.len()].into(),
             birthdate: format!("{}-0{}-1{}", 1960 + i * 9, 1 + i, i),
             email: Some(format!("citoyen{}@demo.invalid", i + 1)),
-            address: Some(format!("{} rue de l'Exemple, Québec QC G1A 0A{}", 10 + i, i)),
+            address: Some(format!(
+                "{} rue de l'Exemple, Québec QC G1A 0A{}",
+                10 + i,
+                i
+            )),
             locale: Some(if i % 2 == 0 { "fr" } else { "en" }.into()),
         })
         .collect()
@@ -90,7 +94,10 @@ pub async fn seed(services: &Services) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "\nsqin demo: synthetic data only\n")?;
     writeln!(out, "  Issuer        {issuer}")?;
-    writeln!(out, "  Health        {issuer}/healthz   Ready {issuer}/readyz")?;
+    writeln!(
+        out,
+        "  Health        {issuer}/healthz   Ready {issuer}/readyz"
+    )?;
     writeln!(out, "  JWKS          {issuer}/jwks")?;
     writeln!(
         out,
@@ -104,7 +111,11 @@ pub async fn seed(services: &Services) -> anyhow::Result<()> {
             code.code.expose()
         )?;
     }
-    writeln!(out, "\nStop with Ctrl-C. Data lives in {}.\n", services.config.database_url)?;
+    writeln!(
+        out,
+        "\nStop with Ctrl-C. Data lives in {}.\n",
+        services.config.database_url
+    )?;
     out.flush()?;
     Ok(())
 }

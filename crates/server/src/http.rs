@@ -52,7 +52,10 @@ pub fn with_middleware(routes: Router, config: &crate::config::Config) -> Router
     });
     let mut router = routes.layer(
         ServiceBuilder::new()
-            .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeRequestUuid))
+            .layer(SetRequestIdLayer::new(
+                X_REQUEST_ID.clone(),
+                MakeRequestUuid,
+            ))
             .layer(trace)
             .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
             .layer(TimeoutLayer::with_status_code(

@@ -3,6 +3,7 @@
 //! crate only connects them to the outside world.
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod bootstrap;
 pub mod cli;

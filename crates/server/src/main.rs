@@ -8,7 +8,8 @@ fn init_tracing(config: &Config) {
     let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match config.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -17,7 +18,10 @@ fn init_tracing(config: &Config) {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("sqin: cannot start the runtime: {e}");
@@ -42,7 +46,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .or_else(|| default_file.exists().then(|| default_file.to_path_buf()));
     let mut config = Config::load(file.as_deref())?;
     let demo = matches!(cli.command, Command::Demo | Command::Serve { demo: true });
-    if matches!(cli.command, Command::Demo) && std::env::var_os("SQIN_DATABASE_URL").is_none() && file.is_none() {
+    if matches!(cli.command, Command::Demo)
+        && std::env::var_os("SQIN_DATABASE_URL").is_none()
+        && file.is_none()
+    {
         config.database_url = "sqlite://var/demo.db?mode=rwc".into();
     }
     init_tracing(&config);
@@ -70,9 +77,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 sqin_server::demo::seed(&services).await?;
             }
             let addr = listener.local_addr()?;
-            let scheme = if services.config.tls_enabled() { "https" } else { "http" };
+            let scheme = if services.config.tls_enabled() {
+                "https"
+            } else {
+                "http"
+            };
             tracing::info!(address = %addr, issuer = %services.config.issuer_str(), "sqin listening on {scheme}://{addr}");
-            sqin_server::run(services.clone(), listener, sqin_server::http::shutdown_signal()).await?;
+            sqin_server::run(
+                services.clone(),
+                listener,
+                sqin_server::http::shutdown_signal(),
+            )
+            .await?;
             services.store.close().await;
             tracing::info!("sqin stopped");
             Ok(())

@@ -100,11 +100,7 @@ fn tampering_is_rejected() {
     let new_root = B64.encode(leaf_hash(b"other"));
     expect_bad_signature(&text.replacen(&old_root, &new_root, 1), ORIGIN, &verifier);
     // Origin, checked against the forged origin so only the signature can fail.
-    let forged = text.replacen(
-        &format!("{ORIGIN}\n"),
-        "evil.example/consent-ledger\n",
-        1,
-    );
+    let forged = text.replacen(&format!("{ORIGIN}\n"), "evil.example/consent-ledger\n", 1);
     expect_bad_signature(&forged, "evil.example/consent-ledger", &verifier);
     // Signature bytes: flip one bit in each byte position after the key id.
     let mut sig = note.signatures()[0].clone();
@@ -189,10 +185,7 @@ fn malformed_notes_are_rejected_precisely() {
             good.strip_suffix('\n').unwrap().to_owned(),
             "must end with a newline",
         ),
-        (
-            format!("{body}\n-- {ORIGIN} {sig_b64}\n"),
-            "em dash",
-        ),
+        (format!("{body}\n-- {ORIGIN} {sig_b64}\n"), "em dash"),
         (format!("{body}\n\u{2014}  {sig_b64}\n"), "key name"),
         (format!("{body}\n\u{2014} a+b {sig_b64}\n"), "key name"),
         (format!("{body}\n\u{2014} {ORIGIN}\n"), "expected"),
@@ -200,10 +193,7 @@ fn malformed_notes_are_rejected_precisely() {
             format!("{body}\n\u{2014} {ORIGIN} {sig_b64} extra\n"),
             "extra field",
         ),
-        (
-            format!("{body}\n\u{2014} {ORIGIN} not*base64\n"),
-            "base64",
-        ),
+        (format!("{body}\n\u{2014} {ORIGIN} not*base64\n"), "base64"),
         (
             format!(
                 "{body}\n\u{2014} {ORIGIN} {}\n",
@@ -227,10 +217,22 @@ fn malformed_notes_are_rejected_precisely() {
             "extension lines",
         ),
         (format!("{ORIGIN}\n5\n\n{sig_line}"), "missing root hash"),
-        (format!("\n5\n{root_b64}\n\n{sig_line}"), "origin line is empty"),
-        (format!("{ORIGIN}\n05\n{root_b64}\n\n{sig_line}"), "leading zero"),
-        (format!("{ORIGIN}\n+5\n{root_b64}\n\n{sig_line}"), "not a decimal"),
-        (format!("{ORIGIN}\n-5\n{root_b64}\n\n{sig_line}"), "not a decimal"),
+        (
+            format!("\n5\n{root_b64}\n\n{sig_line}"),
+            "origin line is empty",
+        ),
+        (
+            format!("{ORIGIN}\n05\n{root_b64}\n\n{sig_line}"),
+            "leading zero",
+        ),
+        (
+            format!("{ORIGIN}\n+5\n{root_b64}\n\n{sig_line}"),
+            "not a decimal",
+        ),
+        (
+            format!("{ORIGIN}\n-5\n{root_b64}\n\n{sig_line}"),
+            "not a decimal",
+        ),
         (format!("{ORIGIN}\n\n{root_b64}\n\n{sig_line}"), "tree size"),
         (
             format!("{ORIGIN}\n18446744073709551616\n{root_b64}\n\n{sig_line}"),
@@ -241,7 +243,10 @@ fn malformed_notes_are_rejected_precisely() {
             "31 bytes",
         ),
         (
-            format!("{ORIGIN}\n5\n{}\n\n{sig_line}", root_b64.trim_end_matches('=')),
+            format!(
+                "{ORIGIN}\n5\n{}\n\n{sig_line}",
+                root_b64.trim_end_matches('=')
+            ),
             "canonical base64",
         ),
         (
@@ -266,7 +271,13 @@ fn malformed_notes_are_rejected_precisely() {
     assert!(SignedCheckpoint::parse(&"x".repeat(MAX_NOTE_BYTES + 1)).is_err());
     // The limit the spec requires us to accept.
     let sixteen = format!("{body}\n{}", sig_line.repeat(16));
-    assert_eq!(SignedCheckpoint::parse(&sixteen).unwrap().signatures().len(), 16);
+    assert_eq!(
+        SignedCheckpoint::parse(&sixteen)
+            .unwrap()
+            .signatures()
+            .len(),
+        16
+    );
 }
 
 #[test]
@@ -310,7 +321,10 @@ fn vkey_round_trip() {
 
     let (name, rest) = vkey.split_once('+').unwrap();
     let (id, key) = rest.split_once('+').unwrap();
-    let wrong_id = format!("{name}+{:08x}+{key}", u32::from_str_radix(id, 16).unwrap() ^ 1);
+    let wrong_id = format!(
+        "{name}+{:08x}+{key}",
+        u32::from_str_radix(id, 16).unwrap() ^ 1
+    );
     assert!(EcdsaNoteVerifier::from_vkey(&wrong_id).is_err());
     assert!(EcdsaNoteVerifier::from_vkey(&format!("{name}+{id}")).is_err());
     assert!(EcdsaNoteVerifier::from_vkey(&format!("{name}+{id}+AQ==")).is_err());

@@ -185,7 +185,11 @@ fn known_answer_small_tree() {
     let leaves = rfc6962_leaves();
     let tree = MemoryTree::from_leaves(leaves.iter().copied());
     for (size, want) in RFC6962_ROOTS.iter().enumerate() {
-        assert_eq!(root_at(size as u64, &tree).unwrap(), hex(want), "size {size}");
+        assert_eq!(
+            root_at(size as u64, &tree).unwrap(),
+            hex(want),
+            "size {size}"
+        );
     }
     // Root of the first three leaves, spelled out.
     let three = node_hash(&node_hash(&leaves[0], &leaves[1]), &leaves[2]);
@@ -489,12 +493,23 @@ fn node_reads_are_logarithmic() {
         for index in [0, size / 3, size / 2, size - 1] {
             src.reads.set(0);
             inclusion_proof(index, size, &src).unwrap();
-            assert!(src.reads.get() <= bound, "inclusion {index}/{size}: {} reads", src.reads.get());
+            assert!(
+                src.reads.get() <= bound,
+                "inclusion {index}/{size}: {} reads",
+                src.reads.get()
+            );
         }
-        for old in [1, size / 3, size / 2, size - 1].into_iter().filter(|&m| m > 0) {
+        for old in [1, size / 3, size / 2, size - 1]
+            .into_iter()
+            .filter(|&m| m > 0)
+        {
             src.reads.set(0);
             consistency_proof(old, size, &src).unwrap();
-            assert!(src.reads.get() <= bound, "consistency {old}/{size}: {} reads", src.reads.get());
+            assert!(
+                src.reads.get() <= bound,
+                "consistency {old}/{size}: {} reads",
+                src.reads.get()
+            );
         }
         src.reads.set(0);
         root_at(size, &src).unwrap();
@@ -519,7 +534,10 @@ fn frontier_matches_reference_and_emits_exactly_the_nodes_proofs_need() {
         assert_eq!(emitted[0], (NodeId::leaf(n as u64 - 1), leaves[n - 1]));
         for (id, hash) in emitted {
             assert_eq!(tree.node(id).unwrap(), hash, "{id:?}");
-            assert!(id.leaves().unwrap().end <= n as u64, "{id:?} is not complete yet");
+            assert!(
+                id.leaves().unwrap().end <= n as u64,
+                "{id:?} is not complete yet"
+            );
             assert!(store.insert(id, hash).is_none(), "{id:?} emitted twice");
         }
         assert_eq!(frontier.size(), n as u64);

@@ -252,7 +252,10 @@ fn forged_checkpoint_signature_is_named() {
 
     match log.verify(&log.entries, &[log.checkpoint(10), forged]) {
         Err(LedgerError::CheckpointRejected { size: 30, reason }) => {
-            assert!(matches!(*reason, LedgerError::BadSignature { .. }), "{reason}")
+            assert!(
+                matches!(*reason, LedgerError::BadSignature { .. }),
+                "{reason}"
+            )
         }
         other => panic!("unexpected {other:?}"),
     }
@@ -275,7 +278,10 @@ fn forged_checkpoint_signature_is_named() {
     let unknown = log.checkpoint_with(20, &attacker);
     match log.verify(&log.entries, &[unknown]) {
         Err(LedgerError::CheckpointRejected { size: 20, reason }) => {
-            assert!(matches!(*reason, LedgerError::SignatureMissing { .. }), "{reason}")
+            assert!(
+                matches!(*reason, LedgerError::SignatureMissing { .. }),
+                "{reason}"
+            )
         }
         other => panic!("unexpected {other:?}"),
     }

@@ -1,0 +1,417 @@
+//! The `sqin` binary's operator commands, run as a real process on both
+//! backends.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use sqin_store::testing::TestDb;
+use sqin_store::{both_backends, citizens, enrolment};
+
+struct Sqin {
+    db_url: String,
+    dir: PathBuf,
+}
+
+impl Sqin {
+    fn new(db: &TestDb) -> Sqin {
+        let dir = std::env::temp_dir().join(format!(
+            "sqin-cli-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Sqin {
+            db_url: db.url.clone(),
+            dir,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_sqin"))
+            .args(args)
+            .current_dir(&self.dir)
+            .env("SQIN_DATABASE_URL", &self.db_url)
+            .env("SQIN_DATA_DIR", self.dir.join("var"))
+            .env("SQIN_LOG_LEVEL", "warn")
+            .env_remove("SQIN_CONFIG")
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "sqin {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "sqin {args:?} should have failed");
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    async fn count_citizens(&self, store: &sqin_store::Store) -> i64 {
+        let mut conn = store.pool().acquire().await.unwrap();
+        citizens::count(&mut conn).await.unwrap()
+    }
+}
+
+impl Drop for Sqin {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+const GOOD: &str = "register_id,given_name,family_name,birthdate,email,locale\n\
+R-001,Aline,Tremblay,1984-03-02,aline@example.org,fr\n\
+R-002,Bruno,Gagnon,1990-12-31,,en\n";
+
+both_backends!(
+    async fn import_with_a_bad_row_changes_nothing_and_names_the_line(db: TestDb) {
+        let sqin = Sqin::new(&db);
+        let store = db.open().await;
+        let bad = sqin.write(
+            "bad.csv",
+            "register_id,given_name,family_name,birthdate\n\
+             R-001,Aline,Tremblay,1984-03-02\n\
+             R-002,Bruno,Gagnon,1990-02-30\n\
+             R-003,Chloé,Roy,1975-07-14\n",
+        );
+        let err = sqin.fails(&["citizen", "import", path(&bad)]);
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("birthdate"), "{err}");
+        assert!(err.contains("nothing was imported"), "{err}");
+        assert_eq!(sqin.count_citizens(&store).await, 0);
+
+        let dup = sqin.write(
+            "dup.csv",
+            "register_id,given_name,family_name,birthdate\nR-1,A,B,1984-03-02\nR-1,C,D,1984-03-02\n",
+        );
+        let err = sqin.fails(&["citizen", "import", path(&dup)]);
+        assert!(err.contains("line 3") && err.contains("line 2"), "{err}");
+
+        let unknown = sqin.write(
+            "cols.csv",
+            "register_id,given_name,family_name,birthdate,nas\n",
+        );
+        let err = sqin.fails(&["citizen", "import", path(&unknown)]);
+        assert!(err.contains("line 1") && err.contains("nas"), "{err}");
+
+        let err = sqin.fails(&["citizen", "import", "/nonexistent/file.csv"]);
+        assert!(err.contains("cannot open"), "{err}");
+        assert_eq!(sqin.count_citizens(&store).await, 0);
+
+        // A good file imports every row and prints one code per citizen.
+        let good = sqin.write("good.csv", GOOD);
+        let out = sqin.ok(&["citizen", "import", path(&good)]);
+        let lines: Vec<_> = out.lines().collect();
+        assert_eq!(lines[0], "register_id,enrolment_code,expires_at");
+        assert!(lines[1].starts_with("R-001,"));
+        assert!(lines[2].starts_with("R-002,"));
+        assert_eq!(sqin.count_citizens(&store).await, 2);
+        let mut conn = store.pool().acquire().await.unwrap();
+        let aline = citizens::by_register_id(&mut conn, "R-001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(aline.email.as_deref(), Some("aline@example.org"));
+        let bruno = citizens::by_register_id(&mut conn, "R-002")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(bruno.email, None);
+        // The code is stored only as a keyed hash.
+        let code = lines[1].split(',').nth(1).unwrap();
+        assert_eq!(code.len(), 19);
+        let stored = enrolment::for_citizen(&mut conn, &aline.id).await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_ne!(stored[0].code_hash, code.as_bytes());
+        drop(conn);
+
+        // Importing again: the existing identity is named, nothing changes.
+        let again = sqin.write(
+            "again.csv",
+            "register_id,given_name,family_name,birthdate\nR-009,Z,Z,1984-03-02\nR-002,Bruno,Gagnon,1990-12-31\n",
+        );
+        let err = sqin.fails(&["citizen", "import", path(&again)]);
+        assert!(
+            err.contains("line 3") && err.contains("already in the register"),
+            "{err}"
+        );
+        assert_eq!(sqin.count_citizens(&store).await, 2);
+    }
+);
+
+both_backends!(
+    async fn enrolment_codes_are_single_use_and_expire(db: TestDb) {
+        let sqin = Sqin::new(&db);
+        let out = sqin.ok(&[
+            "citizen",
+            "add",
+            "--register-id",
+            "R-7",
+            "--given-name",
+            "Aline",
+            "--family-name",
+            "Tremblay",
+            "--birthdate",
+            "1984-03-02",
+        ]);
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let code = json["enrolment_code"].as_str().unwrap().to_owned();
+        // Same register identity twice: refused.
+        let err = sqin.fails(&[
+            "citizen",
+            "add",
+            "--register-id",
+            "R-7",
+            "--given-name",
+            "X",
+            "--family-name",
+            "Y",
+            "--birthdate",
+            "1984-03-02",
+        ]);
+        assert!(err.contains("already exists"), "{err}");
+        let err = sqin.fails(&[
+            "citizen",
+            "add",
+            "--register-id",
+            "R-8",
+            "--given-name",
+            "X",
+            "--family-name",
+            "Y",
+            "--birthdate",
+            "2999-01-01",
+        ]);
+        assert!(err.contains("future"), "{err}");
+
+        // Use the server's own services (same key-encryption key, same code key).
+        let config = sqin_server::Config {
+            database_url: db.url.clone(),
+            data_dir: sqin.dir.join("var"),
+            ..Default::default()
+        };
+        let services = sqin_server::bootstrap::open(config).await.unwrap();
+        let mut conn = services.store.pool().acquire().await.unwrap();
+        let now = sqin_server::now();
+        let typed = code.to_lowercase().replace('-', " ");
+        assert!(matches!(
+            services.codes.check(&mut conn, &typed, now).await.unwrap(),
+            sqin_register::CodeCheck::Usable(_)
+        ));
+        assert!(services.codes.spend(&mut conn, &typed, now).await.unwrap());
+        assert!(!services.codes.spend(&mut conn, &code, now).await.unwrap());
+
+        // A reissued code revokes the earlier one; it expires after its TTL.
+        let out = sqin.ok(&["citizen", "reissue-code", "R-7"]);
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let second = json["enrolment_code"].as_str().unwrap().to_owned();
+        let err = sqin.fails(&["citizen", "reissue-code", "R-404"]);
+        assert!(err.contains("R-404"), "{err}");
+        let out = sqin.ok(&["citizen", "reissue-code", "R-7"]);
+        let third: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let third = third["enrolment_code"].as_str().unwrap().to_owned();
+        assert!(!services.codes.spend(&mut conn, &second, now).await.unwrap());
+        let ttl = 30 * 86_400;
+        assert!(!services
+            .codes
+            .spend(&mut conn, &third, now + ttl + 5)
+            .await
+            .unwrap());
+        assert!(services
+            .codes
+            .spend(&mut conn, &third, now + 60)
+            .await
+            .unwrap());
+    }
+);
+
+both_backends!(
+    async fn clients_are_registered_validated_and_managed(db: TestDb) {
+        let sqin = Sqin::new(&db);
+        let err = sqin.fails(&[
+            "client",
+            "add",
+            "--name",
+            "Bad",
+            "--redirect-uri",
+            "http://famille.example/cb",
+        ]);
+        assert!(err.contains("https"), "{err}");
+        let err = sqin.fails(&[
+            "client",
+            "add",
+            "--name",
+            "Bad",
+            "--redirect-uri",
+            "https://a.example/cb",
+            "--scope",
+            "openid telepathy",
+        ]);
+        assert!(err.contains("telepathy"), "{err}");
+
+        let out = sqin.ok(&[
+            "client",
+            "add",
+            "--name",
+            "Portail Famille",
+            "--redirect-uri",
+            "https://famille.example/cb",
+            "--redirect-uri",
+            "http://127.0.0.1:9999/cb",
+            "--scope",
+            "openid profile birthdate address",
+            "--purpose",
+            "Apply for a childcare allowance",
+            "--sector",
+            "famille.example",
+        ]);
+        let created: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let id = created["client_id"].as_str().unwrap().to_owned();
+        let secret = created["client_secret"].as_str().unwrap().to_owned();
+        assert_eq!(secret.len(), 43);
+        assert_eq!(created["sector"], "famille.example");
+        assert_eq!(created["subject_type"], "pairwise");
+        assert_eq!(created["scope"], "openid profile birthdate address");
+
+        let shown: serde_json::Value =
+            serde_json::from_str(&sqin.ok(&["client", "show", &id])).unwrap();
+        assert_eq!(shown["name"], "Portail Famille");
+        assert!(
+            shown.get("client_secret").is_none(),
+            "secret is shown once only"
+        );
+        let listed: serde_json::Value =
+            serde_json::from_str(&sqin.ok(&["client", "list"])).unwrap();
+        assert_eq!(listed.as_array().unwrap().len(), 1);
+
+        let store = db.open().await;
+        let hash_of = |s: &str| sqin_crypto::sha256(s.as_bytes()).to_vec();
+        let stored = {
+            let mut conn = store.pool().acquire().await.unwrap();
+            sqin_store::clients::get(&mut conn, &id)
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(stored.secret_hash, Some(hash_of(&secret)));
+
+        let rotated: serde_json::Value =
+            serde_json::from_str(&sqin.ok(&["client", "rotate-secret", &id])).unwrap();
+        let new_secret = rotated["client_secret"].as_str().unwrap();
+        assert_ne!(new_secret, secret);
+        let stored = {
+            let mut conn = store.pool().acquire().await.unwrap();
+            sqin_store::clients::get(&mut conn, &id)
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(stored.secret_hash, Some(hash_of(new_secret)));
+
+        let public: serde_json::Value = serde_json::from_str(&sqin.ok(&[
+            "client",
+            "add",
+            "--name",
+            "App",
+            "--public",
+            "--redirect-uri",
+            "http://localhost:7000/cb",
+        ]))
+        .unwrap();
+        assert!(public.get("client_secret").is_none());
+        assert_eq!(public["token_endpoint_auth_method"], "none");
+        let err = sqin.fails(&[
+            "client",
+            "rotate-secret",
+            public["client_id"].as_str().unwrap(),
+        ]);
+        assert!(err.contains("no secret"), "{err}");
+
+        sqin.ok(&["client", "remove", &id]);
+        let err = sqin.fails(&["client", "show", &id]);
+        assert!(err.contains("no client"), "{err}");
+        let err = sqin.fails(&["client", "remove", &id]);
+        assert!(err.contains("not found"), "{err}");
+    }
+);
+
+both_backends!(
+    async fn keys_rotate_keeps_the_previous_key_published(db: TestDb) {
+        let sqin = Sqin::new(&db);
+        let before: serde_json::Value = serde_json::from_str(&sqin.ok(&["keys", "list"])).unwrap();
+        let before = before.as_array().unwrap().clone();
+        assert_eq!(before.len(), 2);
+        let current = before.iter().find(|k| k["state"] == "current").unwrap()["kid"].clone();
+        let next = before.iter().find(|k| k["state"] == "next").unwrap()["kid"].clone();
+        let r: serde_json::Value = serde_json::from_str(&sqin.ok(&["keys", "rotate"])).unwrap();
+        assert_eq!(r["current"], next);
+        assert_eq!(r["previous"], current);
+        let after: serde_json::Value = serde_json::from_str(&sqin.ok(&["keys", "list"])).unwrap();
+        let after = after.as_array().unwrap();
+        assert_eq!(after.len(), 3);
+        let prev = after.iter().find(|k| k["kid"] == current).unwrap();
+        assert_eq!(prev["state"], "previous");
+        assert!(prev["published_until"].is_string());
+    }
+);
+
+#[test]
+fn bad_configuration_refuses_to_start_and_names_the_key() {
+    let dir = std::env::temp_dir().join(format!("sqin-badcfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |envs: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sqin"));
+        cmd.args(args).current_dir(&dir).env_remove("SQIN_CONFIG");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            !out.status.success(),
+            "{envs:?} {args:?} should fail: {err}"
+        );
+        err
+    };
+    let err = run(&[("SQIN_LISTEN", "not-an-address")], &["config"]);
+    assert!(err.contains("listen"), "{err}");
+    let err = run(&[("SQIN_ISSUER", "http://127.0.0.1:8080")], &["config"]);
+    assert!(err.contains("`issuer`"), "{err}");
+    let err = run(&[("SQIN_DATABASE_URL", "mysql://x")], &["config"]);
+    assert!(err.contains("database_url"), "{err}");
+    std::fs::write(dir.join("bad.toml"), "isuer = \"https://id.example\"\n").unwrap();
+    let err = run(&[], &["--config", "bad.toml", "config"]);
+    assert!(err.contains("isuer"), "{err}");
+    let err = run(&[], &["--config", "missing.toml", "config"]);
+    assert!(err.contains("missing.toml"), "{err}");
+    let err = run(&[("SQIN_LISTEN", "0.0.0.0:0")], &["config"]);
+    assert!(
+        err.contains("`listen`") && err.contains("plain HTTP"),
+        "{err}"
+    );
+    let err = run(
+        &[("SQIN_KEY_ENCRYPTION_KEY_FILE", "/nonexistent/kek")],
+        &["keys", "list"],
+    );
+    assert!(err.contains("key_encryption_key_file"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

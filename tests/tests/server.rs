@@ -1,0 +1,89 @@
+//! The HTTP skeleton: health, readiness against the database, headers,
+//! request ids, JWKS, body limits.
+use sqin_tests::{both_backends, http_client, TestServer};
+
+both_backends!(
+    async fn health_and_readiness_follow_the_database(db: TestDb) {
+        let server = TestServer::start(db).await;
+        let client = http_client();
+        let r = client.get(server.url("/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let r = client.get(server.url("/readyz")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["status"],
+            "ready"
+        );
+
+        // The database goes away: the node reports itself unready, stays alive.
+        server.services.store.close().await;
+        let r = client.get(server.url("/readyz")).send().await.unwrap();
+        assert_eq!(r.status(), 503);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["status"], "unavailable");
+        let r = client.get(server.url("/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        server.stop().await;
+    }
+);
+
+both_backends!(
+    async fn responses_carry_security_headers_and_request_ids(db: TestDb) {
+        let server = TestServer::start(db).await;
+        let client = http_client();
+        let r = client.get(server.url("/healthz")).send().await.unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        assert!(h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'"));
+        assert_eq!(h["cache-control"], "no-store");
+        let id = h["x-request-id"].to_str().unwrap();
+        assert_eq!(id.len(), 36, "a generated UUID: {id}");
+        // A request id given by a proxy is kept and echoed.
+        let r = client
+            .get(server.url("/healthz"))
+            .header("x-request-id", "edge-42")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["x-request-id"], "edge-42");
+        let r = client
+            .get(server.url("/no/such/thing"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["error"],
+            "not_found"
+        );
+        server.stop().await;
+    }
+);
+
+both_backends!(
+    async fn jwks_publishes_current_and_next_keys(db: TestDb) {
+        let server = TestServer::start(db).await;
+        let r = http_client().get(server.url("/jwks")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age"));
+        let body: serde_json::Value = r.json().await.unwrap();
+        let keys = body["keys"].as_array().unwrap();
+        assert_eq!(keys.len(), 2);
+        for k in keys {
+            assert_eq!(k["kty"], "EC");
+            assert_eq!(k["crv"], "P-256");
+            assert_eq!(k["alg"], "ES256");
+            assert_eq!(k["use"], "sig");
+            assert!(k.get("d").is_none(), "never a private part");
+        }
+        server.stop().await;
+    }
+);
