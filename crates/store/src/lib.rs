@@ -17,6 +17,7 @@ pub mod clients;
 pub mod enrolment;
 pub mod keys;
 pub mod secrets;
+pub mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -277,3 +277,57 @@ both_backends!(
         assert!(store.ping().await.is_err());
     }
 );
+
+both_backends!(
+    async fn sessions_live_expire_and_revoke(db: TestDb) {
+        use sqin_store::sessions::{self, SessionRecord};
+        let store = db.open().await;
+        let mut conn = store.pool().acquire().await.unwrap();
+        citizens::insert(&mut conn, &citizen("c1", "R-1"))
+            .await
+            .unwrap();
+        let s = |id: u8| SessionRecord {
+            id_hash: vec![id; 32],
+            citizen_id: "c1".into(),
+            auth_time: 10,
+            acr: "urn:sqin:loa:substantial".into(),
+            amr: vec!["hwk".into(), "user".into()],
+            created_at: 10,
+            expires_at: 100,
+            revoked_at: None,
+        };
+        sessions::insert(&mut conn, &s(1)).await.unwrap();
+        sessions::insert(&mut conn, &s(2)).await.unwrap();
+        assert_eq!(
+            sessions::find_live(&mut conn, &[1; 32], 50).await.unwrap(),
+            Some(s(1))
+        );
+        assert_eq!(
+            sessions::find_live(&mut conn, &[1; 32], 100).await.unwrap(),
+            None
+        );
+        assert!(sessions::revoke(&mut conn, &[1; 32], 20).await.unwrap());
+        assert!(!sessions::revoke(&mut conn, &[1; 32], 21).await.unwrap());
+        assert_eq!(
+            sessions::find_live(&mut conn, &[1; 32], 50).await.unwrap(),
+            None
+        );
+        assert_eq!(
+            sessions::live_for_citizen(&mut conn, "c1", 50)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            sessions::revoke_all_for_citizen(&mut conn, "c1", 30)
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(sessions::live_for_citizen(&mut conn, "c1", 50)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+);

@@ -5,12 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Request, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::json;
+use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -18,6 +15,11 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::bootstrap::Services;
+
+mod ledger;
+mod oidc;
+mod ops;
+mod passkeys;
 
 /// State shared by handlers: the services, nothing global.
 pub type AppState = Arc<Services>;
@@ -28,11 +30,13 @@ static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(services: Services) -> Router {
     let config = services.config.clone();
     let state: AppState = Arc::new(services);
+    // Each concern adds its routes in its own module.
     let routes = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/jwks", get(jwks))
-        .fallback(not_found)
+        .merge(ops::routes())
+        .merge(oidc::routes())
+        .merge(passkeys::routes())
+        .merge(ledger::routes())
+        .fallback(ops::not_found)
         .with_state(state);
     with_middleware(routes, &config)
 }
@@ -86,52 +90,6 @@ pub fn with_middleware(routes: Router, config: &crate::config::Config) -> Router
 
 fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
-}
-
-async fn healthz() -> impl IntoResponse {
-    Json(json!({ "status": "ok" }))
-}
-
-/// Ready only when the database answers: a load balancer stops sending
-/// traffic to a node that has lost its database.
-async fn readyz(State(state): State<AppState>) -> Response {
-    let check = tokio::time::timeout(Duration::from_secs(3), state.store.ping()).await;
-    match check {
-        Ok(Ok(())) => Json(json!({ "status": "ready" })).into_response(),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            unavailable()
-        }
-        Err(_) => {
-            tracing::warn!("readiness check timed out");
-            unavailable()
-        }
-    }
-}
-
-fn unavailable() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "status": "unavailable", "reason": "database" })),
-    )
-        .into_response()
-}
-
-async fn jwks(State(state): State<AppState>) -> Response {
-    let ring = state.key_ring();
-    (
-        [(header::CACHE_CONTROL, "public, max-age=300")],
-        Json(json!({ "keys": ring.published() })),
-    )
-        .into_response()
-}
-
-async fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({ "error": "not_found", "error_description": "no such endpoint" })),
-    )
-        .into_response()
 }
 
 /// Serves until `shutdown` resolves, then stops accepting connections and

@@ -1,0 +1,64 @@
+//! Operational endpoints: liveness, readiness, the JWKS.
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/jwks", get(jwks))
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready only when the database answers: a load balancer stops sending
+/// traffic to a node that has lost its database.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let check = tokio::time::timeout(Duration::from_secs(3), state.store.ping()).await;
+    match check {
+        Ok(Ok(())) => Json(json!({ "status": "ready" })).into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            unavailable()
+        }
+        Err(_) => {
+            tracing::warn!("readiness check timed out");
+            unavailable()
+        }
+    }
+}
+
+fn unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "unavailable", "reason": "database" })),
+    )
+        .into_response()
+}
+
+async fn jwks(State(state): State<AppState>) -> Response {
+    let ring = state.key_ring();
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(json!({ "keys": ring.published() })),
+    )
+        .into_response()
+}
+
+pub async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "error": "not_found", "error_description": "no such endpoint" })),
+    )
+        .into_response()
+}
