@@ -123,3 +123,237 @@ pub fn http_client() -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+impl TestServer {
+    /// An HTTP client for this server: no redirects followed, a time limit,
+    /// and `localhost` pinned to the server's 127.0.0.1 address.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .resolve("localhost", self.addr)
+            .build()
+            .unwrap()
+    }
+
+    /// Adds a synthetic citizen to the register.
+    pub async fn add_citizen(&self, register_id: &str) -> sqin_store::citizens::Citizen {
+        let mut conn = self.services.store.pool().acquire().await.unwrap();
+        sqin_register::add_citizen(
+            &mut conn,
+            &self.services.codes,
+            sqin_register::NewCitizen {
+                register_id: register_id.into(),
+                given_name: "Aline".into(),
+                family_name: "Exemple".into(),
+                birthdate: "1984-03-02".into(),
+                email: Some("aline@demo.invalid".into()),
+                address: Some("10 rue de l'Exemple, Québec".into()),
+                locale: Some("fr".into()),
+            },
+            sqin_server::now(),
+        )
+        .await
+        .unwrap()
+        .0
+    }
+
+    /// Signs a citizen in through the session seam the passkey service uses
+    /// (a completed ceremony), and returns the `Cookie` header value. This is
+    /// test code calling a library function: the release binary has no route
+    /// that does this.
+    pub async fn sign_in(&self, citizen_id: &str) -> String {
+        let mut conn = self.services.store.pool().acquire().await.unwrap();
+        let (token, _) = sqin_session::start(
+            &mut conn,
+            citizen_id,
+            sqin_session::acr::SUBSTANTIAL,
+            &[sqin_session::amr::HWK, sqin_session::amr::USER],
+            sqin_server::now(),
+        )
+        .await
+        .unwrap();
+        format!("{}={}", sqin_session::SESSION_COOKIE, token.expose())
+    }
+
+    pub async fn register_client(
+        &self,
+        registration: sqin_oidc::client::ClientRegistration,
+    ) -> sqin_oidc::client::RegisteredClient {
+        let mut conn = self.services.store.pool().acquire().await.unwrap();
+        sqin_oidc::client::register(&mut conn, registration, sqin_server::now())
+            .await
+            .unwrap()
+    }
+}
+
+/// A confidential relying party with the given redirect URI and scopes.
+pub fn rp(name: &str, redirect_uri: &str, scope: &str) -> sqin_oidc::client::ClientRegistration {
+    sqin_oidc::client::ClientRegistration {
+        name: name.into(),
+        redirect_uris: vec![redirect_uri.into()],
+        post_logout_redirect_uris: vec![format!("{redirect_uri}/logged-out")],
+        scopes: vec![scope.into()],
+        purpose: Some(format!("Purpose of {name}")),
+        ..Default::default()
+    }
+}
+
+/// The `Location` of a redirect response.
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .unwrap_or_else(|| panic!("expected a redirect, got {}", response.status()))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A query parameter of a URL.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The value of a hidden form input in a page.
+pub fn hidden_input(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(
+        html[start..end]
+            .replace("&amp;", "&")
+            .replace("&quot;", "\""),
+    )
+}
+
+/// Follows an authorization URL as the signed-in browser would: answers the
+/// consent page with `decision` when it appears, and returns the final
+/// redirect to the client.
+pub async fn authorize(server: &TestServer, url: &str, cookie: &str, decision: &str) -> String {
+    let client = server.client();
+    let response = client
+        .get(url)
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    if response.status() == 200 {
+        let html = response.text().await.unwrap();
+        let request = hidden_input(&html, "request").expect("a consent form");
+        let form_token = hidden_input(&html, "form_token").unwrap();
+        let answer = client
+            .post(server.url("/authorize/consent"))
+            .header(reqwest::header::COOKIE, cookie)
+            .form(&[
+                ("request", request.as_str()),
+                ("form_token", form_token.as_str()),
+                ("decision", decision),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 303, "{}", answer.text().await.unwrap());
+        return location(&answer);
+    }
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+    location(&response)
+}
+
+/// A PKCE pair (verifier, S256 challenge).
+pub fn pkce_pair() -> (String, String) {
+    let verifier = sqin_crypto::b64url(&sqin_crypto::random_bytes::<32>().unwrap());
+    let challenge = sqin_crypto::b64url(&sqin_crypto::sha256(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// An authorization URL with the given parameters.
+pub fn authorize_url(server: &TestServer, params: &[(&str, &str)]) -> String {
+    let mut url = url::Url::parse(&server.url("/authorize")).unwrap();
+    url.query_pairs_mut().extend_pairs(params);
+    url.to_string()
+}
+
+/// Runs a browser flow up to the code: returns (code, verifier).
+pub async fn code_for(
+    server: &TestServer,
+    cookie: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    scope: &str,
+) -> (String, String) {
+    let (verifier, challenge) = pkce_pair();
+    let url = authorize_url(
+        server,
+        &[
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect_uri),
+            ("scope", scope),
+            ("state", "s1"),
+            ("nonce", "n1"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let back = authorize(server, &url, cookie, "allow").await;
+    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
+    (code, verifier)
+}
+
+/// POSTs to the token endpoint with HTTP Basic client authentication.
+pub async fn token_request(
+    server: &TestServer,
+    client_id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+    let r = server
+        .client()
+        .post(server.url("/token"))
+        .basic_auth(client_id, Some(secret))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let body = r.json().await.unwrap_or(serde_json::Value::Null);
+    (status, body, headers)
+}
+
+/// GET /userinfo with a bearer token: (status, body).
+pub async fn userinfo(server: &TestServer, access_token: &str) -> (u16, serde_json::Value) {
+    let r = server
+        .client()
+        .get(server.url("/userinfo"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// POST /introspect as a client: the response body.
+pub async fn introspect(
+    server: &TestServer,
+    client_id: &str,
+    secret: &str,
+    token: &str,
+) -> serde_json::Value {
+    let r = server
+        .client()
+        .post(server.url("/introspect"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}

@@ -18,6 +18,9 @@ use crate::OidcError;
 pub struct KeyRing {
     current: Arc<Es256KeyPair>,
     published: Vec<PublicJwk>,
+    /// The JWKS document, serialised once per load: it is served far more
+    /// often than keys change.
+    jwks_document: Arc<str>,
     verifying: HashMap<String, Vec<u8>>,
 }
 
@@ -29,6 +32,11 @@ impl KeyRing {
     /// The JWKS document's keys: next, current and unexpired previous keys.
     pub fn published(&self) -> &[PublicJwk] {
         &self.published
+    }
+
+    /// The JWKS document (`{"keys": [...]}`) as served.
+    pub fn jwks_document(&self) -> &Arc<str> {
+        &self.jwks_document
     }
 
     /// The public point for a `kid` that may still verify tokens.
@@ -113,9 +121,12 @@ pub async fn load(
         }
         published.push(jwk);
     }
+    let jwks_document = serde_json::to_string(&serde_json::json!({ "keys": published }))
+        .map_err(|e| OidcError::KeyMaterial(e.to_string()))?;
     Ok(KeyRing {
         current: current.ok_or(OidcError::NoSigningKey)?,
         published,
+        jwks_document: jwks_document.into(),
         verifying,
     })
 }

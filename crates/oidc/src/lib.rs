@@ -6,9 +6,26 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod access;
+pub mod audit;
+pub mod authorize;
+pub mod cache;
 pub mod claims;
 pub mod client;
+pub mod client_auth;
+pub mod discovery;
+pub mod error;
+pub mod jwt;
 pub mod keys;
+pub mod logout;
+pub mod pkce;
+pub mod provider;
+pub mod revocation;
+pub mod subject;
+pub mod token;
+
+pub use error::{ErrorCode, OAuthError};
+pub use provider::{Lifetimes, Provider};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OidcError {
@@ -20,6 +37,8 @@ pub enum OidcError {
     NoSigningKey,
     #[error("stored key material is unusable: {0}")]
     KeyMaterial(String),
+    #[error("the consent ledger refused the entry: {0}")]
+    Audit(String),
     #[error(transparent)]
     Crypto(#[from] sqin_crypto::CryptoError),
     #[error(transparent)]

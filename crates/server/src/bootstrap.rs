@@ -21,7 +21,24 @@ pub struct Services {
     pub kek: Arc<KeyEncryptionKey>,
     pub codes: EnrolmentCodeIssuer,
     pub pairwise_key: HmacKey,
+    /// Keys the tokens that bind a consent or logout form to its session.
+    pub form_key: HmacKey,
     pub keys: Arc<RwLock<Arc<KeyRing>>>,
+    /// The consent ledger: its checkpoint signing key, pseudonym key and
+    /// data-key wrapping key (all sealed under the KEK in the database).
+    pub ledger: sqin_ledger_service::Ledger,
+    /// Where the OpenID Provider reports consents and disclosures.
+    pub audit: Arc<dyn sqin_oidc::audit::AuditSink>,
+    /// Relying-party registrations, cached for `client_cache_secs`.
+    pub clients: Arc<sqin_oidc::cache::ClientCache>,
+    /// Access tokens whose signature this node has verified.
+    pub verified_tokens: Arc<sqin_oidc::cache::VerifiedTokens>,
+    /// The discovery document: it depends only on the configuration.
+    pub discovery_document: Arc<std::sync::OnceLock<Arc<str>>>,
+    /// Keys the CSRF tokens of the web pages (bound to the browser cookie).
+    pub csrf_key: HmacKey,
+    /// The passkey service: WebAuthn ceremonies, enrolment and recovery.
+    pub passkeys: sqin_webauthn::PasskeyService,
 }
 
 pub fn now() -> i64 {
@@ -112,6 +129,7 @@ async fn server_hmac_key(
 /// Opens everything. Migrations run here, so every command (and every node
 /// of a cluster) brings the schema up to date before using it.
 pub async fn open(config: Config) -> anyhow::Result<Services> {
+    let client_cache_secs = config.client_cache_secs;
     let store = Store::open(&config.database_url).await.with_context(|| {
         format!(
             "opening the database (configuration key `database_url` = {})",
@@ -124,6 +142,17 @@ pub async fn open(config: Config) -> anyhow::Result<Services> {
         config.enrolment_code_ttl_days * 86_400,
     );
     let pairwise_key = server_hmac_key(&store, &kek, "pairwise-subject-key").await?;
+    let form_key = server_hmac_key(&store, &kek, "form-key").await?;
+    let csrf_key = server_hmac_key(&store, &kek, "csrf-key").await?;
+    let passkeys = sqin_webauthn::PasskeyService::new(
+        &config.issuer,
+        codes.clone(),
+        server_hmac_key(&store, &kek, "passkey-service-key").await?,
+        sqin_webauthn::Limits::default(),
+    )?;
+    let ledger = sqin_ledger_service::Ledger::open(&store, &kek, config.ledger_settings(), now())
+        .await
+        .context("opening the consent ledger")?;
     let ring = {
         let mut conn = store.pool().acquire().await?;
         keys::ensure_keys(&mut conn, &kek, now()).await?;
@@ -135,7 +164,17 @@ pub async fn open(config: Config) -> anyhow::Result<Services> {
         kek: Arc::new(kek),
         codes,
         pairwise_key,
+        form_key,
         keys: Arc::new(RwLock::new(Arc::new(ring))),
+        audit: Arc::new(crate::audit::LedgerAudit {
+            ledger: ledger.clone(),
+        }),
+        ledger,
+        clients: Arc::new(sqin_oidc::cache::ClientCache::new(client_cache_secs)),
+        verified_tokens: Arc::new(sqin_oidc::cache::VerifiedTokens::default()),
+        discovery_document: Arc::default(),
+        csrf_key,
+        passkeys,
     })
 }
 
@@ -144,6 +183,23 @@ impl Services {
         match self.keys.read() {
             Ok(guard) => guard.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The OpenID Provider's view of these services.
+    pub fn provider(&self) -> sqin_oidc::Provider {
+        sqin_oidc::Provider {
+            issuer: self.config.issuer_str(),
+            keys: self.key_ring(),
+            pairwise_key: self.pairwise_key.clone(),
+            form_key: self.form_key.clone(),
+            lifetimes: sqin_oidc::Lifetimes {
+                token: self.config.token_ttl_secs,
+                ..Default::default()
+            },
+            audit: self.audit.clone(),
+            clients: self.clients.clone(),
+            verified: self.verified_tokens.clone(),
         }
     }
 

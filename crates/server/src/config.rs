@@ -50,6 +50,34 @@ pub struct Config {
     /// Lifetime of ID tokens and access tokens; a previous signing key stays
     /// published at least this long after a rotation.
     pub token_ttl_secs: i64,
+    /// How long a node may use a cached relying-party registration: a secret
+    /// rotation or a removal reaches every node within this many seconds.
+    /// 0 reads the database on every client authentication.
+    pub client_cache_secs: i64,
+    /// The consent ledger's origin: the first line of its checkpoints and the
+    /// name of its signing key, e.g. `id.gouv.example/ledger`. Fixed when the
+    /// ledger is created (default: the issuer's host, port and path followed
+    /// by `/ledger`); a different value later is refused at start.
+    pub ledger_origin: Option<String>,
+    /// How often the server signs a ledger checkpoint if the ledger grew.
+    pub ledger_checkpoint_interval_secs: u64,
+    /// An unchanged ledger is signed again after this long, so monitors and
+    /// witnesses always find a fresh checkpoint.
+    pub ledger_checkpoint_max_age_secs: i64,
+    /// How often the server runs the ledger's retention purge; 0 leaves it
+    /// to `sqin ledger purge` (for example from a timer).
+    pub ledger_purge_interval_secs: u64,
+    /// Each citizen gets one ledger data key per entry kind and period of this
+    /// many days; personal details are destroyed at most one period after
+    /// their retention ends.
+    pub ledger_data_key_period_days: i64,
+    /// Retention, in days, of the personal part of each kind of ledger entry
+    /// (a table: `consent_granted`, `consent_revoked`, `consent_expired`,
+    /// `disclosure`, `sign_in`, `passkey_added`, `passkey_removed`,
+    /// `code_reissued`, `recovery`, `sign_count_regression`, `code_refused`,
+    /// `staff_access`).
+    /// Read from the PIA once it is code.
+    pub ledger_retention_days: sqin_ledger_service::Retention,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +105,13 @@ impl Default for Config {
             shutdown_grace_secs: 30,
             enrolment_code_ttl_days: 30,
             token_ttl_secs: 300,
+            client_cache_secs: 5,
+            ledger_origin: None,
+            ledger_checkpoint_interval_secs: 60,
+            ledger_checkpoint_max_age_secs: 86_400,
+            ledger_purge_interval_secs: 3600,
+            ledger_data_key_period_days: 30,
+            ledger_retention_days: sqin_ledger_service::Retention::default(),
         }
     }
 }
@@ -103,6 +138,13 @@ const KEYS: &[&str] = &[
     "shutdown_grace_secs",
     "enrolment_code_ttl_days",
     "token_ttl_secs",
+    "client_cache_secs",
+    "ledger_origin",
+    "ledger_checkpoint_interval_secs",
+    "ledger_checkpoint_max_age_secs",
+    "ledger_purge_interval_secs",
+    "ledger_data_key_period_days",
+    "ledger_retention_days",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -210,9 +252,37 @@ impl Config {
         if !(30..=3600).contains(&self.token_ttl_secs) {
             return Err(invalid("token_ttl_secs", "must be between 30 and 3600"));
         }
+        if !(0..=300).contains(&self.client_cache_secs) {
+            return Err(invalid("client_cache_secs", "must be between 0 and 300"));
+        }
         if self.log_level.trim().is_empty() {
             return Err(invalid("log_level", "must not be empty"));
         }
+        if let Some(origin) = &self.ledger_origin {
+            sqin_ledger_service::validate_origin(origin)
+                .map_err(|e| invalid("ledger_origin", &e.to_string()))?;
+        }
+        if self.ledger_checkpoint_interval_secs == 0 {
+            return Err(invalid(
+                "ledger_checkpoint_interval_secs",
+                "must be positive",
+            ));
+        }
+        if self.ledger_checkpoint_max_age_secs < 60 {
+            return Err(invalid(
+                "ledger_checkpoint_max_age_secs",
+                "must be at least 60",
+            ));
+        }
+        if !(1..=366).contains(&self.ledger_data_key_period_days) {
+            return Err(invalid(
+                "ledger_data_key_period_days",
+                "must be between 1 and 366",
+            ));
+        }
+        self.ledger_retention_days
+            .validate()
+            .map_err(|e| invalid("ledger_retention_days", &e))?;
         Ok(())
     }
 
@@ -230,6 +300,24 @@ impl Config {
     /// The issuer without a trailing slash, as it appears in `iss`.
     pub fn issuer_str(&self) -> String {
         self.issuer.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// The consent ledger's settings: the configured origin, or one derived
+    /// from the issuer for a ledger created now.
+    pub fn ledger_settings(&self) -> sqin_ledger_service::LedgerSettings {
+        let host = self.issuer.host_str().unwrap_or("localhost");
+        let port = self
+            .issuer
+            .port()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        let path = self.issuer.path().trim_end_matches('/');
+        sqin_ledger_service::LedgerSettings {
+            origin: self.ledger_origin.clone(),
+            default_origin: format!("{host}{port}{path}/ledger"),
+            retention: self.ledger_retention_days.clone(),
+            data_key_period_secs: self.ledger_data_key_period_days * 86_400,
+        }
     }
 
     pub fn kek_path(&self) -> PathBuf {

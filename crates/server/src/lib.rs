@@ -5,11 +5,13 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod audit;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod web;
 
 pub use bootstrap::{now, Services};
 pub use config::Config;
@@ -32,7 +34,93 @@ pub async fn run(
             }
         }
     });
+    let housekeeping = tokio::spawn(ledger_housekeeping(services.clone()));
+    let services_for_exit = services.clone();
     let result = http::serve(http::router(services), &config, listener, shutdown).await;
     refresh.abort();
+    housekeeping.abort();
+    // Entries queued by the last requests get their place before exit (any
+    // left over wait for the next start or another node).
+    if let Ok(mut conn) = services_for_exit.store.pool().acquire().await {
+        if let Err(e) = sqin_ledger_service::sequence(&mut conn, &services_for_exit.ledger).await {
+            tracing::warn!(error = %e, "queued ledger entries left for the next start");
+        }
+    }
     result
+}
+
+/// The consent ledger's schedule: give queued entries their place in the
+/// tree (every 50 ms), move the passkey service's security events into the
+/// ledger (every 5 s), sign a checkpoint when the ledger grew (or the latest
+/// is stale), and destroy what is past retention. Every node runs
+/// it; each step takes the ledger's lock, so they never double up. An
+/// aborted step rolls back whole.
+async fn ledger_housekeeping(services: Services) {
+    use sqin_ledger_service::{checkpoints, purge, CheckpointPolicy};
+    let config = services.config.clone();
+    let every = |secs: u64| {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs.max(1)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick
+    };
+    let mut checkpoint = every(config.ledger_checkpoint_interval_secs);
+    let purging = config.ledger_purge_interval_secs > 0;
+    let mut purge_tick = every(config.ledger_purge_interval_secs);
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let mut outbox = every(5);
+    let mut sequencer = tokio::time::interval(std::time::Duration::from_millis(50));
+    sequencer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = sequencer.tick() => {
+                let placed = match services.store.pool().acquire().await {
+                    Ok(mut conn) => sqin_ledger_service::sequence(&mut conn, &services.ledger)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Err(e) = placed {
+                    tracing::error!(error = %e, "could not sequence queued ledger entries");
+                }
+            }
+            _ = outbox.tick() => {
+                let moved = match services.store.pool().acquire().await {
+                    Ok(mut conn) => sqin_ledger_service::outbox::drain_security_events(&mut conn, &services.ledger, now())
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Err(e) = moved {
+                    tracing::error!(error = %e, "could not move security events into the ledger");
+                }
+            }
+            _ = checkpoint.tick() => {
+                let policy = CheckpointPolicy::IfGrownOrOlderThan(config.ledger_checkpoint_max_age_secs);
+                let signed = match services.store.pool().acquire().await {
+                    Ok(mut conn) => checkpoints::publish(&mut conn, &services.ledger, now(), policy)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                match signed {
+                    Ok((cp, true)) => tracing::info!(tree_size = cp.tree_size, "signed a ledger checkpoint"),
+                    Ok((_, false)) => {}
+                    Err(e) => tracing::error!(error = %e, "could not sign a ledger checkpoint"),
+                }
+            }
+            _ = purge_tick.tick(), if purging => {
+                let purged = match services.store.pool().acquire().await {
+                    Ok(mut conn) => purge::purge(&mut conn, &services.ledger, now(), 500, &mut |_, _| {}, &never)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                match purged {
+                    Ok(report) if report.total() > 0 => tracing::info!(keys = report.total(), "ledger retention purge destroyed data keys"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "ledger retention purge failed"),
+                }
+            }
+        }
+    }
 }

@@ -105,5 +105,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let services = sqin_server::bootstrap::open(config).await?;
             cli::keys(&services, cmd).await
         }
+        Command::Ledger(cmd) => cli::ledger(config, cmd).await,
     }
 }

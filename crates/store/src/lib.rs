@@ -12,11 +12,19 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod auth_requests;
+pub mod ceremonies;
 pub mod citizens;
 pub mod clients;
+pub mod consents;
 pub mod enrolment;
+pub mod grants;
 pub mod keys;
+pub mod ledger;
+pub mod passkeys;
+pub mod rate_limits;
 pub mod secrets;
+pub mod security_events;
 pub mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -30,6 +38,34 @@ use sqlx::{Any, AnyPool, Transaction};
 
 pub use sqlx::AnyConnection as Connection;
 pub use sqlx::Error as SqlxError;
+
+/// Every element of personal information this crate persists, by the id the
+/// PIA inventory (`pia/inventory.toml`) gives it, with where it lives. A test
+/// compares this list with the inventory in both directions, so a column of
+/// personal data cannot be added without the PIA saying why, for how long and
+/// who may see it.
+pub const PERSONAL_DATA: &[(&str, &str)] = &[
+    ("citizen.id", "citizens.id"),
+    ("citizen.register_id", "citizens.register_id"),
+    ("citizen.given_name", "citizens.given_name"),
+    ("citizen.family_name", "citizens.family_name"),
+    ("citizen.birthdate", "citizens.birthdate"),
+    ("citizen.email", "citizens.email"),
+    ("citizen.address", "citizens.address"),
+    ("citizen.locale", "citizens.locale"),
+    ("citizen.status", "citizens.status"),
+    ("enrolment_code.code_hash", "enrolment_codes.code_hash"),
+    (
+        "enrolment_code.failed_attempts",
+        "enrolment_codes.failed_attempts",
+    ),
+    ("session.id", "sessions.id_hash"),
+    ("session.auth_time", "sessions.auth_time"),
+    ("consent.record", "consents.*"),
+    ("grant.record", "grants.*"),
+    ("ledger.entry", "ledger_entries.*"),
+    ("ledger.entry", "ledger_queue.*"),
+];
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -81,13 +117,23 @@ impl StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub type Tx = Transaction<'static, Any>;
+pub type PooledConnection = sqlx::pool::PoolConnection<Any>;
 /// A transaction nested in (or begun on) a borrowed connection.
 pub type ConnTx<'c> = Transaction<'c, Any>;
 
 /// Begins a transaction on a connection the caller holds, or a savepoint when
 /// the connection is already inside one, so that domain functions compose.
+///
+/// On SQLite an outermost transaction starts with `BEGIN IMMEDIATE`: it takes
+/// the write lock at once (waiting up to the busy timeout), so a transaction
+/// that reads and then writes can never fail half-way with `SQLITE_BUSY`
+/// because another connection wrote in between.
 pub async fn begin_on(conn: &mut Connection) -> Result<ConnTx<'_>> {
-    Ok(sqlx::Connection::begin(conn).await?)
+    use sqlx::Connection as _;
+    if conn.backend_name() == "SQLite" && !conn.is_in_transaction() {
+        return Ok(conn.begin_with("BEGIN IMMEDIATE").await?);
+    }
+    Ok(conn.begin().await?)
 }
 
 /// A connection pool plus the backend it talks to.
@@ -112,6 +158,10 @@ impl Store {
                 Backend::Postgres => 16,
             })
             .acquire_timeout(Duration::from_secs(5))
+            // A connection is already tested when it is released to the pool
+            // (sqlx pings it then); a second ping on acquire doubles the cost
+            // of every short request for nothing.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         if backend == Backend::Sqlite {
@@ -147,8 +197,13 @@ impl Store {
         &self.pool
     }
 
+    /// Begins a transaction on a pooled connection (`BEGIN IMMEDIATE` on
+    /// SQLite, see [`begin_on`]).
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(self.pool.begin().await?)
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => Ok(self.pool.begin().await?),
+        }
     }
 
     /// Readiness: the database answers a query within the pool's timeout.
@@ -159,6 +214,30 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A pooled connection acquired only when first needed: a request that a
+/// cache can answer (a client authentication, a client-credentials token)
+/// never touches the pool.
+pub struct LazyConnection {
+    pool: AnyPool,
+    conn: Option<PooledConnection>,
+}
+
+impl LazyConnection {
+    pub fn new(pool: &AnyPool) -> Self {
+        Self {
+            pool: pool.clone(),
+            conn: None,
+        }
+    }
+
+    pub async fn get(&mut self) -> Result<&mut Connection> {
+        match &mut self.conn {
+            Some(conn) => Ok(conn),
+            slot => Ok(slot.insert(self.pool.acquire().await?)),
+        }
     }
 }
 

@@ -189,3 +189,13 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// Runs raw SQL against a test database: for tests that simulate time passing
+/// or tampering by editing rows directly.
+pub async fn execute(pool: &sqlx::AnyPool, sql: &str) -> u64 {
+    sqlx::query(sql)
+        .execute(pool)
+        .await
+        .unwrap()
+        .rows_affected()
+}

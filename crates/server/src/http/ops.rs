@@ -49,8 +49,11 @@ fn unavailable() -> Response {
 async fn jwks(State(state): State<AppState>) -> Response {
     let ring = state.key_ring();
     (
-        [(header::CACHE_CONTROL, "public, max-age=300")],
-        Json(json!({ "keys": ring.published() })),
+        [
+            (header::CACHE_CONTROL, "public, max-age=300"),
+            (header::CONTENT_TYPE, "application/json"),
+        ],
+        ring.jwks_document().to_string(),
     )
         .into_response()
 }

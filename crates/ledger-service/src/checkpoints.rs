@@ -1,0 +1,212 @@
+//! Signed checkpoints: C2SP `tlog-checkpoint` notes signed with the log's
+//! ECDSA P-256 key, every one kept.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use serde::Serialize;
+use sqin_ledger::{Checkpoint, Hash, SignedCheckpoint};
+use sqin_store::ledger::{self as store, CheckpointRow};
+use sqin_store::Connection;
+
+use crate::tree::{b64_hash, current_frontier};
+use crate::{Ledger, LedgerServiceError};
+
+/// A checkpoint as published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublishedCheckpoint {
+    /// Position in the checkpoint history (increasing).
+    pub id: i64,
+    /// Number of entries it covers.
+    pub tree_size: u64,
+    /// Root hash, base64.
+    #[serde(serialize_with = "b64_hash")]
+    pub root_hash: Hash,
+    /// When it was signed (Unix seconds).
+    pub created_at: i64,
+    /// The complete signed note.
+    pub note: String,
+}
+
+impl TryFrom<CheckpointRow> for PublishedCheckpoint {
+    type Error = LedgerServiceError;
+
+    fn try_from(row: CheckpointRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            id: row.id,
+            tree_size: u64::try_from(row.tree_size).map_err(|_| {
+                LedgerServiceError::Corrupt(format!("checkpoint {} size {}", row.id, row.tree_size))
+            })?,
+            root_hash: row.root_hash.as_slice().try_into().map_err(|_| {
+                LedgerServiceError::Corrupt(format!("checkpoint {} root is not 32 bytes", row.id))
+            })?,
+            created_at: row.created_at,
+            note: row.note,
+        })
+    }
+}
+
+impl PublishedCheckpoint {
+    /// The root hash in base64, as in the note.
+    pub fn root_b64(&self) -> String {
+        B64.encode(self.root_hash)
+    }
+}
+
+/// When [`publish`] signs a new checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckpointPolicy {
+    /// Only if the log has none yet (start-up).
+    IfNone,
+    /// If the log grew since the latest checkpoint.
+    IfGrown,
+    /// If the log grew, or the latest checkpoint is at least this many
+    /// seconds old (fresh checkpoints let witnesses and monitors see that the
+    /// log is alive and not hiding a fork).
+    IfGrownOrOlderThan(i64),
+    /// Always (`sqin ledger checkpoint --force`).
+    Always,
+}
+
+/// Signs a checkpoint of the current tree if `policy` says so, and returns
+/// the latest checkpoint with whether it is new.
+///
+/// Runs in its own transaction (a savepoint if `conn` is in one) holding the
+/// appenders' lock: queued entries are placed first, then the signed size
+/// and root are exactly a committed state, and two nodes never sign the same
+/// growth twice. Before signing, the
+/// new tree is checked to extend the previous checkpoint (a consistency proof
+/// from the stored nodes): a log that would fork is refused, not signed.
+pub async fn publish(
+    conn: &mut Connection,
+    ledger: &Ledger,
+    now: i64,
+    policy: CheckpointPolicy,
+) -> Result<(PublishedCheckpoint, bool), LedgerServiceError> {
+    let mut tx = sqin_store::begin_on(conn).await?;
+    store::lock(&mut tx, ledger.backend()).await?;
+    // Everything committed to the ledger so far is placed before signing.
+    while crate::append::sequence_locked(&mut tx, ledger, crate::append::SEQUENCE_BATCH).await?
+        == crate::append::SEQUENCE_BATCH as u64
+    {}
+    let frontier = current_frontier(&mut tx, ledger).await?;
+    let size = frontier.size();
+    let root = frontier.root();
+    let latest = store::latest_checkpoint(&mut tx)
+        .await?
+        .map(PublishedCheckpoint::try_from)
+        .transpose()?;
+    let sign = match (&latest, policy) {
+        (None, _) | (Some(_), CheckpointPolicy::Always) => true,
+        (Some(_), CheckpointPolicy::IfNone) => false,
+        (Some(cp), CheckpointPolicy::IfGrown) => cp.tree_size != size,
+        (Some(cp), CheckpointPolicy::IfGrownOrOlderThan(max_age)) => {
+            cp.tree_size != size || now - cp.created_at >= max_age
+        }
+    };
+    if !sign {
+        tx.commit().await?;
+        return latest
+            .map(|cp| (cp, false))
+            .ok_or(LedgerServiceError::NotFound("checkpoint"));
+    }
+    if let Some(previous) = &latest {
+        check_extends(&mut tx, ledger, previous, size, &root).await?;
+    }
+    let signed = SignedCheckpoint::sign(
+        Checkpoint {
+            origin: ledger.origin().to_owned(),
+            size,
+            root,
+        },
+        ledger.signer(),
+    )?;
+    // Self-check before publishing: what we sign must verify with what we
+    // publish.
+    signed.verify(ledger.origin(), ledger.verifier())?;
+    let note = signed.to_note_text();
+    let size_i64 = i64::try_from(size)
+        .map_err(|_| LedgerServiceError::Corrupt("tree size overflows".into()))?;
+    let id = store::insert_checkpoint(&mut tx, size_i64, &root, &note, now).await?;
+    tx.commit().await?;
+    Ok((
+        PublishedCheckpoint {
+            id,
+            tree_size: size,
+            root_hash: root,
+            created_at: now,
+            note,
+        },
+        true,
+    ))
+}
+
+/// Refuses to sign a tree that does not extend the previous checkpoint.
+async fn check_extends(
+    conn: &mut Connection,
+    ledger: &Ledger,
+    previous: &PublishedCheckpoint,
+    size: u64,
+    root: &Hash,
+) -> Result<(), LedgerServiceError> {
+    let refuse = |why: String| {
+        LedgerServiceError::Corrupt(format!(
+            "refusing to sign: the log does not extend checkpoint {} (size {}): {why}",
+            previous.id, previous.tree_size
+        ))
+    };
+    SignedCheckpoint::parse(&previous.note)
+        .and_then(|note| note.verify(ledger.origin(), ledger.verifier()).cloned())
+        .map_err(|e| refuse(format!("its signature does not verify: {e}")))?;
+    if previous.tree_size > size {
+        return Err(refuse(format!("the log has only {size} entries")));
+    }
+    let proof = crate::tree::consistency_proof(conn, previous.tree_size, size).await?;
+    sqin_ledger::verify_consistency(
+        previous.tree_size,
+        size,
+        &previous.root_hash,
+        root,
+        &proof.consistency_path,
+    )
+    .map_err(|e| refuse(e.to_string()))
+}
+
+/// The newest checkpoint.
+pub async fn latest(conn: &mut Connection) -> Result<PublishedCheckpoint, LedgerServiceError> {
+    store::latest_checkpoint(conn)
+        .await?
+        .ok_or(LedgerServiceError::NotFound("checkpoint"))?
+        .try_into()
+}
+
+/// Published checkpoints after `after_id`, oldest first, at most `limit`.
+pub async fn history(
+    conn: &mut Connection,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<PublishedCheckpoint>, LedgerServiceError> {
+    store::checkpoints_after(conn, after_id, limit)
+        .await?
+        .into_iter()
+        .map(PublishedCheckpoint::try_from)
+        .collect()
+}
+
+/// A checkpoint covering entry `seq` (the latest, or a new one if the
+/// latest predates the entry), for proofs handed to citizens.
+pub async fn covering(
+    conn: &mut Connection,
+    ledger: &Ledger,
+    seq: Option<u64>,
+    now: i64,
+) -> Result<PublishedCheckpoint, LedgerServiceError> {
+    let latest = latest(conn).await?;
+    match seq {
+        Some(seq) if seq >= latest.tree_size => {
+            Ok(publish(conn, ledger, now, CheckpointPolicy::IfGrown)
+                .await?
+                .0)
+        }
+        _ => Ok(latest),
+    }
+}

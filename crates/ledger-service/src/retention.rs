@@ -1,0 +1,124 @@
+//! How long the personal part of each kind of entry is kept.
+//!
+//! Read from configuration today (`ledger_retention_days`), from the privacy
+//! impact assessment in `pia/` once it is code. Retention is enforced by
+//! destroying data keys ([`crate::purge`]); a key covers one citizen, one
+//! kind and one period, so an entry's personal part is destroyed between its
+//! retention and its retention plus one key period.
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::EntryKind;
+
+/// Retention in days for the personal part of each kind of entry.
+///
+/// The defaults are placeholders until the PIA sets them: five years for
+/// consents, disclosures and staff accesses (the Commission can ask about a
+/// disclosure long after it happened; the incident register keeps five
+/// years), two years for account security events, one year for sign-ins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retention {
+    /// Consent granted: keep longer than any consent can last.
+    pub consent_granted: i64,
+    /// Consent withdrawn.
+    pub consent_revoked: i64,
+    /// Consent lapsed.
+    pub consent_expired: i64,
+    /// Claims disclosed to a relying party.
+    pub disclosure: i64,
+    /// Sign-ins.
+    pub sign_in: i64,
+    /// Passkey registered.
+    pub passkey_added: i64,
+    /// Passkey removed.
+    pub passkey_removed: i64,
+    /// Enrolment or recovery code issued again.
+    pub code_reissued: i64,
+    /// Account recovery steps.
+    pub recovery: i64,
+    /// Refused sign-ins from a possibly cloned authenticator.
+    pub sign_count_regression: i64,
+    /// Codes refused for a wrong second factor.
+    pub code_refused: i64,
+    /// Staff accesses to the citizen's file.
+    pub staff_access: i64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            consent_granted: 1825,
+            consent_revoked: 1825,
+            consent_expired: 1825,
+            disclosure: 1825,
+            sign_in: 365,
+            passkey_added: 730,
+            passkey_removed: 730,
+            code_reissued: 730,
+            recovery: 730,
+            sign_count_regression: 730,
+            code_refused: 730,
+            staff_access: 1825,
+        }
+    }
+}
+
+/// Longest retention accepted, in days (100 years).
+pub const MAX_RETENTION_DAYS: i64 = 36_500;
+
+impl Retention {
+    /// Retention of `kind` in days; `None` for housekeeping kinds, which have
+    /// no personal part and are kept forever.
+    pub fn days(&self, kind: EntryKind) -> Option<i64> {
+        Some(match kind {
+            EntryKind::ConsentGranted => self.consent_granted,
+            EntryKind::ConsentRevoked => self.consent_revoked,
+            EntryKind::ConsentExpired => self.consent_expired,
+            EntryKind::Disclosure => self.disclosure,
+            EntryKind::SignIn => self.sign_in,
+            EntryKind::PasskeyAdded => self.passkey_added,
+            EntryKind::PasskeyRemoved => self.passkey_removed,
+            EntryKind::CodeReissued => self.code_reissued,
+            EntryKind::Recovery => self.recovery,
+            EntryKind::SignCountRegression => self.sign_count_regression,
+            EntryKind::CodeRefused => self.code_refused,
+            EntryKind::StaffAccess => self.staff_access,
+            EntryKind::RetentionPurge | EntryKind::AccountShredded => return None,
+        })
+    }
+
+    /// Every period is between 1 day and [`MAX_RETENTION_DAYS`]; the error
+    /// names the offending kind.
+    pub fn validate(&self) -> Result<(), String> {
+        for kind in EntryKind::PERSONAL {
+            let days = self.days(kind).unwrap_or(0);
+            if !(1..=MAX_RETENTION_DAYS).contains(&days) {
+                return Err(format!(
+                    "{kind} must be between 1 and {MAX_RETENTION_DAYS} days, not {days}"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_personal_kind_has_a_valid_default() {
+        let r = Retention::default();
+        r.validate().unwrap();
+        for kind in EntryKind::PERSONAL {
+            assert!(r.days(kind).is_some());
+        }
+        assert_eq!(r.days(EntryKind::AccountShredded), None);
+        let bad = Retention {
+            sign_in: 0,
+            ..Retention::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("sign_in"));
+    }
+}

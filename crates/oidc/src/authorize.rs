@@ -1,0 +1,718 @@
+//! The authorization endpoint (OIDC Core 3.1.2, RFC 6749 4.1, RFC 7636,
+//! RFC 9207): validating a request, deciding between sign-in, consent and a
+//! code, and issuing the code.
+use serde_json::Value;
+use sqin_crypto::{b64url, random_bytes, random_token, sha256, HmacKey};
+use sqin_session::{acr, AuthenticatedSession};
+use sqin_store::auth_requests::{self, AuthRequestRecord};
+use sqin_store::clients::{self, ClientRecord};
+use sqin_store::consents::{self, ConsentRecord};
+use sqin_store::grants::{self, CodeRecord, GrantRecord};
+use sqin_store::{begin_on, Connection};
+use url::Url;
+
+use crate::audit::AuditEvent;
+use crate::claims;
+use crate::error::{ErrorCode, OAuthError};
+use crate::pkce;
+use crate::provider::Provider;
+
+/// What went wrong with an authorization request, and whether the client may
+/// be told through its redirect URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeError {
+    /// The client or redirect URI cannot be trusted: show the person an error
+    /// page and never redirect (RFC 6749 4.1.2.1).
+    NoRedirect(String),
+    /// Tell the client, at its verified redirect URI.
+    Redirect {
+        redirect_uri: String,
+        state: Option<String>,
+        error: OAuthError,
+    },
+}
+
+/// What the browser should see next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Send the citizen to the passkey service; `force` when a fresh ceremony
+    /// is required even with a live session.
+    Login {
+        request_id: String,
+        force: bool,
+        ui_locales: Option<String>,
+    },
+    /// Show the consent page.
+    Consent(ConsentPrompt),
+    /// Redirect to the client with a code or an error.
+    Redirect(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentPrompt {
+    pub request_id: String,
+    pub client_name: String,
+    pub purpose: String,
+    /// Claims the client will receive, in catalog order.
+    pub claims: Vec<String>,
+    /// Whether long-lived access (`offline_access`) is asked for.
+    pub offline_access: bool,
+    pub ui_locales: Option<String>,
+    /// Binds the consent form to the session that saw it (CSRF).
+    pub form_token: String,
+}
+
+const SINGLE_VALUED: &[&str] = &[
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "prompt",
+    "max_age",
+    "acr_values",
+    "ui_locales",
+    "claims",
+    "response_mode",
+    "request",
+    "request_uri",
+    "login_hint",
+    "id_token_hint",
+    "display",
+    "claims_locales",
+];
+
+fn get<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+/// Validates an authorization request and stores it as pending. The checks
+/// run in the order RFC 6749 requires: first what decides whether the client
+/// can be trusted with a redirect, then everything else.
+pub async fn begin(
+    conn: &mut Connection,
+    provider: &Provider,
+    params: &[(String, String)],
+    now: i64,
+) -> Result<AuthRequestRecord, AuthorizeError> {
+    let no_redirect = |m: &str| AuthorizeError::NoRedirect(m.to_owned());
+    for name in SINGLE_VALUED {
+        if params.iter().filter(|(k, _)| k == name).count() > 1 {
+            // Which value is the redirect URI cannot be known: do not redirect.
+            return Err(no_redirect(&format!("the parameter {name} is repeated")));
+        }
+    }
+    let client_id = get(params, "client_id").ok_or_else(|| no_redirect("client_id is missing"))?;
+    let client = clients::get(conn, client_id)
+        .await
+        .map_err(|_| no_redirect("the service is temporarily unavailable"))?
+        .ok_or_else(|| no_redirect("the client is not registered with this provider"))?;
+    let redirect_uri =
+        get(params, "redirect_uri").ok_or_else(|| no_redirect("redirect_uri is missing"))?;
+    if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
+        return Err(no_redirect(
+            "redirect_uri does not exactly match a URI registered for this client",
+        ));
+    }
+    let state = get(params, "state").map(str::to_owned);
+    let fail = |code: ErrorCode, d: &str| AuthorizeError::Redirect {
+        redirect_uri: redirect_uri.to_owned(),
+        state: state.clone(),
+        error: OAuthError::new(code, d),
+    };
+
+    if get(params, "request").is_some() {
+        return Err(fail(
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported",
+        ));
+    }
+    if get(params, "request_uri").is_some() {
+        return Err(fail(
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported",
+        ));
+    }
+    match get(params, "response_type") {
+        None => return Err(fail(ErrorCode::InvalidRequest, "response_type is missing")),
+        Some("code") => {}
+        Some(_) => {
+            return Err(fail(
+                ErrorCode::UnsupportedResponseType,
+                "only response_type=code is supported",
+            ))
+        }
+    }
+    if let Some(mode) = get(params, "response_mode") {
+        if mode != "query" {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "only response_mode=query is supported",
+            ));
+        }
+    }
+    let scope = get(params, "scope").unwrap_or("");
+    let mut scopes: Vec<&str> = Vec::new();
+    for s in scope.split(' ').filter(|s| !s.is_empty()) {
+        if !scopes.contains(&s) {
+            scopes.push(s);
+        }
+    }
+    if !scopes.contains(&"openid") {
+        return Err(fail(
+            ErrorCode::InvalidScope,
+            "the openid scope is required",
+        ));
+    }
+    for s in &scopes {
+        if !client.scopes.iter().any(|allowed| allowed == s) {
+            return Err(fail(
+                ErrorCode::InvalidScope,
+                &format!("scope {s} is beyond the purpose this client is registered for"),
+            ));
+        }
+    }
+    let challenge = match (
+        get(params, "code_challenge"),
+        get(params, "code_challenge_method"),
+    ) {
+        (None, _) => {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge is required (PKCE with S256)",
+            ))
+        }
+        (Some(_), None) | (Some(_), Some("plain")) => {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge_method must be S256; plain is not supported",
+            ))
+        }
+        (Some(_), Some(m)) if m != "S256" => {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "transform algorithm not supported: use S256",
+            ))
+        }
+        (Some(c), Some(_)) if !pkce::valid_challenge(c) => {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge must be the base64url SHA-256 of the verifier (43 characters)",
+            ))
+        }
+        (Some(c), Some(_)) => c.to_owned(),
+    };
+    let prompt: Vec<&str> = get(params, "prompt")
+        .map(|p| p.split(' ').filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    for p in &prompt {
+        if !["none", "login", "consent", "select_account"].contains(p) {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                &format!("unknown prompt value {p}"),
+            ));
+        }
+    }
+    if prompt.contains(&"none") && prompt.len() > 1 {
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            "prompt=none cannot be combined with other values",
+        ));
+    }
+    let max_age = match get(params, "max_age") {
+        None => None,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if n >= 0 => Some(n),
+            _ => {
+                return Err(fail(
+                    ErrorCode::InvalidRequest,
+                    "max_age must be a non-negative integer",
+                ))
+            }
+        },
+    };
+    let claims_param = match get(params, "claims") {
+        None => None,
+        Some(text) => {
+            let parsed: Value = serde_json::from_str(text).map_err(|_| {
+                fail(
+                    ErrorCode::InvalidRequest,
+                    "the claims parameter is not valid JSON",
+                )
+            })?;
+            if !parsed.is_object() {
+                return Err(fail(
+                    ErrorCode::InvalidRequest,
+                    "the claims parameter must be a JSON object",
+                ));
+            }
+            let allowed = allowed_claims(&client);
+            for target in ["id_token", "userinfo"] {
+                for (name, essential) in claims::requested_claims(Some(text), target) {
+                    if essential && !allowed.contains(&name.as_str()) {
+                        return Err(fail(
+                            ErrorCode::InvalidRequest,
+                            &format!(
+                                "claim {name} is beyond the purpose this client is registered for"
+                            ),
+                        ));
+                    }
+                }
+            }
+            Some(text.to_owned())
+        }
+    };
+    for (name, limit) in [
+        ("state", 2048),
+        ("nonce", 512),
+        ("ui_locales", 64),
+        ("acr_values", 512),
+    ] {
+        if get(params, name).is_some_and(|v| v.len() > limit) {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                &format!("{name} is too long"),
+            ));
+        }
+    }
+    let record = AuthRequestRecord {
+        id: b64url(&random_bytes::<24>()?),
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        scope: scopes.join(" "),
+        state,
+        nonce: get(params, "nonce").map(str::to_owned),
+        code_challenge: challenge,
+        prompt: (!prompt.is_empty()).then(|| prompt.join(" ")),
+        max_age,
+        acr_values: get(params, "acr_values").map(str::to_owned),
+        ui_locales: get(params, "ui_locales").map(str::to_owned),
+        claims: claims_param,
+        created_at: now,
+        expires_at: now + provider.lifetimes.request,
+        consumed_at: None,
+        forced_login_at: None,
+        stale_session: None,
+    };
+    auth_requests::insert(conn, &record)
+        .await
+        .map_err(|_| no_redirect("the service is temporarily unavailable"))?;
+    Ok(record)
+}
+
+impl From<sqin_crypto::CryptoError> for AuthorizeError {
+    fn from(_: sqin_crypto::CryptoError) -> Self {
+        AuthorizeError::NoRedirect("the service is temporarily unavailable".into())
+    }
+}
+
+/// Claims the client's registered purpose allows.
+pub fn allowed_claims(client: &ClientRecord) -> Vec<&'static str> {
+    claims::claims_for_scopes(client.scopes.iter().map(String::as_str))
+}
+
+/// Claims this request will disclose: those of its scopes, plus those asked
+/// by name in the claims parameter, all within the client's purpose.
+pub fn disclosed_claims(
+    client: &ClientRecord,
+    scope: &str,
+    claims_param: Option<&str>,
+) -> Vec<String> {
+    let allowed = allowed_claims(client);
+    let mut out: Vec<String> = claims::claims_for_scopes(scope.split(' '))
+        .into_iter()
+        .filter(|c| allowed.contains(c))
+        .map(str::to_owned)
+        .collect();
+    for target in ["id_token", "userinfo"] {
+        for (name, _) in claims::requested_claims(claims_param, target) {
+            if allowed.contains(&name.as_str()) && !out.contains(&name) {
+                out.push(name);
+            }
+        }
+    }
+    // Keep catalog order, so consent records compare equal.
+    let catalog = claims::all_claims();
+    out.sort_by_key(|c| catalog.iter().position(|x| x == c).unwrap_or(usize::MAX));
+    out
+}
+
+fn redirect_with(base: &str, pairs: &[(&str, &str)]) -> String {
+    match Url::parse(base) {
+        Ok(mut url) => {
+            {
+                let mut q = url.query_pairs_mut();
+                for (k, v) in pairs {
+                    q.append_pair(k, v);
+                }
+            }
+            url.to_string()
+        }
+        Err(_) => base.to_owned(),
+    }
+}
+
+/// The redirect carrying an error to the client (with `state` and `iss`).
+pub fn error_redirect(
+    provider: &Provider,
+    redirect_uri: &str,
+    state: Option<&str>,
+    error: &OAuthError,
+) -> String {
+    let mut pairs = vec![
+        ("error", error.code.as_str()),
+        ("error_description", error.description.as_str()),
+    ];
+    if let Some(s) = state {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", provider.issuer.as_str()));
+    redirect_with(redirect_uri, &pairs)
+}
+
+/// The token binding a consent form to the browser session that saw it.
+pub fn form_token(key: &HmacKey, request_id: &str, session_id: &str) -> String {
+    b64url(&key.sign(&[
+        b"consent\0",
+        request_id.as_bytes(),
+        b"\0",
+        session_id.as_bytes(),
+    ]))
+}
+
+/// Why the current session cannot answer this request, if it cannot.
+fn needs_fresh_login(req: &AuthRequestRecord, session: &AuthenticatedSession, now: i64) -> bool {
+    if prompts(req, "login") {
+        // Only a ceremony completed after the citizen was sent to sign in
+        // again answers prompt=login: the session they had then never does,
+        // however recent.
+        match req.forced_login_at {
+            None => return true,
+            Some(_) => {
+                if req.stale_session.as_deref() == Some(session.session_id.as_str())
+                    || session.auth_time < req.created_at
+                {
+                    return true;
+                }
+            }
+        }
+    }
+    if let Some(max_age) = req.max_age {
+        if now - session.auth_time > max_age {
+            return true;
+        }
+    }
+    if let Some(values) = &req.acr_values {
+        let known: Vec<&str> = values
+            .split(' ')
+            .filter(|v| acr::ORDER.contains(v))
+            .collect();
+        // Voluntary acr_values (OIDC Core 3.1.2.1): step up only towards a
+        // level this provider can reach.
+        if !known.is_empty() && !known.iter().any(|r| acr::satisfies(&session.acr, r)) {
+            return true;
+        }
+    }
+    false
+}
+
+fn prompts(req: &AuthRequestRecord, value: &str) -> bool {
+    req.prompt
+        .as_deref()
+        .is_some_and(|p| p.split(' ').any(|v| v == value))
+}
+
+/// Decides the next step for a pending request given the browser's session.
+pub async fn next_step(
+    conn: &mut Connection,
+    provider: &Provider,
+    request_id: &str,
+    session: Option<&AuthenticatedSession>,
+    now: i64,
+) -> Result<Next, AuthorizeError> {
+    let req = auth_requests::find_open(conn, request_id, now)
+        .await
+        .map_err(|_| AuthorizeError::NoRedirect("the service is temporarily unavailable".into()))?
+        .ok_or_else(|| {
+            AuthorizeError::NoRedirect(
+                "this sign-in request has expired or was already used; go back to the service and start again".into(),
+            )
+        })?;
+    let client = clients::get(conn, &req.client_id)
+        .await
+        .map_err(|_| AuthorizeError::NoRedirect("the service is temporarily unavailable".into()))?
+        .ok_or_else(|| AuthorizeError::NoRedirect("the client is no longer registered".into()))?;
+    let prompt_none = req.prompt.as_deref() == Some("none");
+    let fail = |code: ErrorCode, d: &str| {
+        Next::Redirect(error_redirect(
+            provider,
+            &req.redirect_uri,
+            req.state.as_deref(),
+            &OAuthError::new(code, d),
+        ))
+    };
+    let session = match session {
+        Some(s) if !needs_fresh_login(&req, s, now) => s,
+        _ if prompt_none => {
+            consume(conn, &req.id, now).await?;
+            return Ok(fail(
+                ErrorCode::LoginRequired,
+                "the citizen is not signed in",
+            ));
+        }
+        Some(_) | None => {
+            if prompts(&req, "login") && req.forced_login_at.is_none() {
+                auth_requests::mark_login_forced(
+                    conn,
+                    &req.id,
+                    session.map(|s| s.session_id.as_str()),
+                    now,
+                )
+                .await
+                .map_err(|_| {
+                    AuthorizeError::NoRedirect("the service is temporarily unavailable".into())
+                })?;
+            }
+            return Ok(Next::Login {
+                request_id: req.id.clone(),
+                force: session.is_some(),
+                ui_locales: req.ui_locales.clone(),
+            });
+        }
+    };
+    let wanted = disclosed_claims(&client, &req.scope, req.claims.as_deref());
+    let offline = req.scope.split(' ').any(|s| s == "offline_access");
+    let prompt_consent = prompts(&req, "consent");
+    let existing = consents::live(conn, &session.citizen_id, &client.client_id)
+        .await
+        .map_err(|_| AuthorizeError::NoRedirect("the service is temporarily unavailable".into()))?;
+    let covered = existing.as_ref().is_some_and(|c| {
+        c.expires_at > now
+            && wanted.iter().all(|w| c.claims.contains(w))
+            && req.scope.split(' ').all(|s| c.scope.iter().any(|g| g == s))
+    });
+    if covered && !prompt_consent {
+        let consent_id = existing.map(|c| c.id);
+        return issue_code(conn, provider, &req, &client, session, consent_id, now).await;
+    }
+    if prompt_none {
+        consume(conn, &req.id, now).await?;
+        return Ok(fail(
+            ErrorCode::ConsentRequired,
+            "the citizen has not consented to this client's request",
+        ));
+    }
+    Ok(Next::Consent(ConsentPrompt {
+        request_id: req.id.clone(),
+        client_name: client.name.clone(),
+        purpose: client.purpose.clone(),
+        claims: wanted,
+        offline_access: offline,
+        ui_locales: req.ui_locales.clone(),
+        form_token: form_token(&provider.form_key, &req.id, &session.session_id),
+    }))
+}
+
+async fn consume(conn: &mut Connection, id: &str, now: i64) -> Result<(), AuthorizeError> {
+    auth_requests::consume(conn, id, now)
+        .await
+        .map_err(|_| AuthorizeError::NoRedirect("the service is temporarily unavailable".into()))?;
+    Ok(())
+}
+
+/// The citizen's answer on the consent page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Deny,
+}
+
+/// Records the citizen's decision and redirects to the client: a code after
+/// `allow`, `access_denied` after `deny`.
+pub async fn decide(
+    conn: &mut Connection,
+    provider: &Provider,
+    request_id: &str,
+    form_token_presented: &str,
+    decision: Decision,
+    session: &AuthenticatedSession,
+    now: i64,
+) -> Result<String, AuthorizeError> {
+    let expected = form_token(&provider.form_key, request_id, &session.session_id);
+    if !sqin_crypto::HashedSecret(sha256(expected.as_bytes())).matches(form_token_presented) {
+        return Err(AuthorizeError::NoRedirect(
+            "this consent form is not valid for your session; go back to the service and start again".into(),
+        ));
+    }
+    let unavailable =
+        |_| AuthorizeError::NoRedirect("the service is temporarily unavailable".into());
+    let req = auth_requests::find_open(conn, request_id, now)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| {
+            AuthorizeError::NoRedirect(
+                "this sign-in request has expired or was already used; go back to the service and start again".into(),
+            )
+        })?;
+    let client = clients::get(conn, &req.client_id)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| AuthorizeError::NoRedirect("the client is no longer registered".into()))?;
+    if decision == Decision::Deny {
+        consume(conn, &req.id, now).await?;
+        return Ok(error_redirect(
+            provider,
+            &req.redirect_uri,
+            req.state.as_deref(),
+            &OAuthError::new(ErrorCode::AccessDenied, "the citizen declined"),
+        ));
+    }
+    let claims = disclosed_claims(&client, &req.scope, req.claims.as_deref());
+    let consent = ConsentRecord {
+        id: b64url(&random_bytes::<16>()?),
+        citizen_id: session.citizen_id.clone(),
+        client_id: client.client_id.clone(),
+        scope: req.scope.split(' ').map(str::to_owned).collect(),
+        claims: claims.clone(),
+        purpose: client.purpose.clone(),
+        granted_at: now,
+        expires_at: now + provider.lifetimes.consent,
+        revoked_at: None,
+    };
+    let mut tx = begin_on(conn).await.map_err(unavailable)?;
+    consents::replace(&mut tx, &consent)
+        .await
+        .map_err(unavailable)?;
+    provider
+        .audit
+        .record(
+            &mut tx,
+            AuditEvent::ConsentGranted {
+                citizen_id: consent.citizen_id.clone(),
+                client_id: consent.client_id.clone(),
+                consent_id: consent.id.clone(),
+                purpose: consent.purpose.clone(),
+                scopes: consent.scope.clone(),
+                claims,
+                expires_at: consent.expires_at,
+            },
+            now,
+        )
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "ledger append failed");
+            AuthorizeError::NoRedirect("the service is temporarily unavailable".into())
+        })?;
+    let next = issue_code(
+        &mut tx,
+        provider,
+        &req,
+        &client,
+        session,
+        Some(consent.id),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(|e| unavailable(e.into()))?;
+    match next {
+        Next::Redirect(url) => Ok(url),
+        _ => Err(AuthorizeError::NoRedirect("unexpected state".into())),
+    }
+}
+
+/// Creates the grant and a single-use code bound to the client, the redirect
+/// URI and the PKCE challenge, and consumes the request, in one transaction.
+async fn issue_code(
+    conn: &mut Connection,
+    provider: &Provider,
+    req: &AuthRequestRecord,
+    client: &ClientRecord,
+    session: &AuthenticatedSession,
+    consent_id: Option<String>,
+    now: i64,
+) -> Result<Next, AuthorizeError> {
+    let unavailable =
+        |_| AuthorizeError::NoRedirect("the service is temporarily unavailable".into());
+    let code = random_token()?;
+    let offline = req.scope.split(' ').any(|s| s == "offline_access");
+    let grant = GrantRecord {
+        id: b64url(&random_bytes::<16>()?),
+        citizen_id: Some(session.citizen_id.clone()),
+        client_id: client.client_id.clone(),
+        session_id: Some(session.session_id.clone()),
+        consent_id,
+        scope: req.scope.split(' ').map(str::to_owned).collect(),
+        claims: req.claims.clone(),
+        auth_time: Some(session.auth_time),
+        acr: Some(session.acr.clone()),
+        amr: session.amr.clone(),
+        created_at: now,
+        expires_at: now
+            + if offline {
+                provider.lifetimes.refresh
+            } else {
+                provider.lifetimes.token + provider.lifetimes.code
+            },
+        revoked_at: None,
+        revoked_reason: None,
+    };
+    let mut tx = begin_on(conn).await.map_err(unavailable)?;
+    if !auth_requests::consume(&mut tx, &req.id, now)
+        .await
+        .map_err(unavailable)?
+    {
+        return Err(AuthorizeError::NoRedirect(
+            "this sign-in request was already used".into(),
+        ));
+    }
+    grants::insert_grant(&mut tx, &grant)
+        .await
+        .map_err(unavailable)?;
+    grants::insert_code(
+        &mut tx,
+        &CodeRecord {
+            code_hash: code.hash().0.to_vec(),
+            grant_id: grant.id.clone(),
+            client_id: client.client_id.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            code_challenge: req.code_challenge.clone(),
+            nonce: req.nonce.clone(),
+            created_at: now,
+            expires_at: now + provider.lifetimes.code.min(60),
+            used_at: None,
+        },
+    )
+    .await
+    .map_err(unavailable)?;
+    provider
+        .audit
+        .record(
+            &mut tx,
+            AuditEvent::SignIn {
+                citizen_id: session.citizen_id.clone(),
+                client_id: client.client_id.clone(),
+                acr: session.acr.clone(),
+                amr: session.amr.clone(),
+            },
+            now,
+        )
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "ledger append failed");
+            AuthorizeError::NoRedirect("the service is temporarily unavailable".into())
+        })?;
+    tx.commit().await.map_err(|e| unavailable(e.into()))?;
+    let mut pairs = vec![("code", code.expose())];
+    if let Some(s) = req.state.as_deref() {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", provider.issuer.as_str()));
+    Ok(Next::Redirect(redirect_with(&req.redirect_uri, &pairs)))
+}

@@ -1,0 +1,239 @@
+//! Client authentication at the token, revocation and introspection endpoints
+//! (RFC 6749 2.3, OIDC Core 9, RFC 7523): `client_secret_basic`,
+//! `client_secret_post`, `private_key_jwt`, and `none` for public clients.
+//! A client must use the method it registered; secrets are checked by a
+//! constant-time comparison of SHA-256 hashes.
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use sqin_crypto::HashedSecret;
+use std::sync::Arc;
+
+use sqin_store::clients::{ClientRecord, ClientType};
+use sqin_store::{grants, LazyConnection};
+
+use crate::error::OAuthError;
+use crate::provider::Provider;
+
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The credentials a request carried, as the HTTP edge extracted them.
+#[derive(Debug, Default, Clone)]
+pub struct PresentedCredentials {
+    /// From `Authorization: Basic` (already form-url-decoded).
+    pub basic: Option<(String, String)>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<String>,
+}
+
+/// The RFC 6749 5.2 error, remembering whether the client tried HTTP Basic
+/// (then the response must be 401 with `WWW-Authenticate: Basic`).
+#[derive(Debug)]
+pub struct ClientAuthError {
+    pub error: OAuthError,
+    pub used_basic: bool,
+}
+
+impl From<OAuthError> for ClientAuthError {
+    fn from(error: OAuthError) -> Self {
+        Self {
+            error,
+            used_basic: false,
+        }
+    }
+}
+
+/// Fetches a client by id, through the provider's short-lived cache.
+async fn load(
+    conn: &mut LazyConnection,
+    provider: &Provider,
+    id: &str,
+    now: i64,
+) -> Result<Arc<ClientRecord>, OAuthError> {
+    provider
+        .clients
+        .get(conn, id, now)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_client("client authentication failed"))
+}
+
+pub async fn authenticate(
+    conn: &mut LazyConnection,
+    provider: &Provider,
+    creds: &PresentedCredentials,
+    now: i64,
+) -> Result<Arc<ClientRecord>, ClientAuthError> {
+    let used_basic = creds.basic.is_some();
+    let fail = |d: &str| ClientAuthError {
+        error: OAuthError::invalid_client(d),
+        used_basic,
+    };
+    let methods = [
+        creds.basic.is_some(),
+        creds.client_secret.is_some(),
+        creds.client_assertion.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if methods > 1 {
+        return Err(ClientAuthError {
+            error: OAuthError::invalid_request("use exactly one client authentication method"),
+            used_basic,
+        });
+    }
+    if let Some((id, secret)) = &creds.basic {
+        if creds.client_id.as_ref().is_some_and(|c| c != id) {
+            return Err(ClientAuthError {
+                error: OAuthError::invalid_request(
+                    "client_id does not match the Authorization header",
+                ),
+                used_basic,
+            });
+        }
+        let client = load(conn, provider, id, now)
+            .await
+            .map_err(|e| ClientAuthError {
+                error: e,
+                used_basic,
+            })?;
+        return check_secret(client, "client_secret_basic", secret)
+            .map_err(|_| fail("client authentication failed"));
+    }
+    if let Some(secret) = &creds.client_secret {
+        let id = creds
+            .client_id
+            .as_deref()
+            .ok_or_else(|| fail("client_id is missing"))?;
+        let client = load(conn, provider, id, now).await?;
+        return check_secret(client, "client_secret_post", secret)
+            .map_err(|_| fail("client authentication failed"));
+    }
+    if let Some(assertion) = &creds.client_assertion {
+        if creds.client_assertion_type.as_deref() != Some(ASSERTION_TYPE) {
+            return Err(ClientAuthError::from(OAuthError::invalid_request(
+                "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            )));
+        }
+        return verify_assertion(conn, provider, creds.client_id.as_deref(), assertion, now)
+            .await
+            .map_err(ClientAuthError::from);
+    }
+    // No credentials: only a public client, identified by client_id.
+    let id = creds
+        .client_id
+        .as_deref()
+        .ok_or_else(|| fail("client authentication is required"))?;
+    let client = load(conn, provider, id, now).await?;
+    if client.client_type != ClientType::Public {
+        return Err(fail("this client must authenticate"));
+    }
+    Ok(client)
+}
+
+fn check_secret(
+    client: Arc<ClientRecord>,
+    method: &str,
+    secret: &str,
+) -> Result<Arc<ClientRecord>, ()> {
+    if client.token_endpoint_auth_method != method {
+        return Err(());
+    }
+    let hash = client
+        .secret_hash
+        .as_deref()
+        .and_then(HashedSecret::from_slice)
+        .ok_or(())?;
+    if hash.matches(secret) {
+        Ok(client)
+    } else {
+        Err(())
+    }
+}
+
+const ASYMMETRIC: &[Algorithm] = &[
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// RFC 7523 3: `iss` and `sub` are the client, `aud` names this provider (its
+/// issuer or token endpoint), `exp` is near, and `jti` is never seen twice.
+async fn verify_assertion(
+    conn: &mut LazyConnection,
+    provider: &Provider,
+    client_id: Option<&str>,
+    assertion: &str,
+    now: i64,
+) -> Result<Arc<ClientRecord>, OAuthError> {
+    let bad = || OAuthError::invalid_client("client assertion is invalid");
+    let header = jsonwebtoken::decode_header(assertion).map_err(|_| bad())?;
+    if !ASYMMETRIC.contains(&header.alg) {
+        return Err(OAuthError::invalid_client(
+            "client assertions must be signed with an asymmetric algorithm",
+        ));
+    }
+    let unverified: serde_json::Value = {
+        let payload = assertion.split('.').nth(1).ok_or_else(bad)?;
+        serde_json::from_slice(&sqin_crypto::b64url_decode(payload).ok_or_else(bad)?)
+            .map_err(|_| bad())?
+    };
+    let iss = unverified
+        .get("iss")
+        .and_then(|v| v.as_str())
+        .ok_or_else(bad)?;
+    if client_id.is_some_and(|c| c != iss) {
+        return Err(bad());
+    }
+    let client = load(conn, provider, iss, now).await?;
+    if client.token_endpoint_auth_method != "private_key_jwt" {
+        return Err(bad());
+    }
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_str(client.jwks.as_deref().unwrap_or("{\"keys\":[]}"))
+            .map_err(|_| bad())?;
+    let jwk = match &header.kid {
+        Some(kid) => jwks.find(kid),
+        None if jwks.keys.len() == 1 => jwks.keys.first(),
+        None => None,
+    }
+    .ok_or_else(bad)?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|_| bad())?;
+    let mut validation = Validation::new(header.alg);
+    validation.set_audience(&[
+        provider.issuer.clone(),
+        provider.endpoint(crate::provider::paths::TOKEN),
+    ]);
+    validation.set_issuer(&[iss]);
+    validation.sub = Some(iss.to_owned());
+    validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+    validation.leeway = 30;
+    let data = jsonwebtoken::decode::<serde_json::Value>(assertion, &key, &validation)
+        .map_err(|e| OAuthError::invalid_client(format!("client assertion is invalid: {e}")))?;
+    let claims = data.claims;
+    let exp = claims.get("exp").and_then(|v| v.as_i64()).ok_or_else(bad)?;
+    if exp > now + 600 {
+        return Err(OAuthError::invalid_client(
+            "client assertion lives too long (exp at most 10 minutes ahead)",
+        ));
+    }
+    let jti = claims
+        .get("jti")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| OAuthError::invalid_client("client assertion has no jti"))?;
+    if jti.is_empty() || jti.len() > 256 {
+        return Err(bad());
+    }
+    if !grants::record_assertion_jti(conn.get().await?, &client.client_id, jti, exp + 60).await? {
+        return Err(OAuthError::invalid_client(
+            "client assertion was already used (jti replay)",
+        ));
+    }
+    Ok(client)
+}

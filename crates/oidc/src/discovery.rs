@@ -1,0 +1,61 @@
+//! Provider metadata (OIDC Discovery 1.0 section 3): only what sqin really
+//! supports, so a relying-party library never negotiates something that will
+//! then fail.
+use serde_json::{json, Value};
+
+use crate::claims;
+use crate::provider::{paths, Provider};
+
+pub fn metadata(provider: &Provider) -> Value {
+    let scopes: Vec<&str> = claims::SCOPES.iter().map(|s| s.name).collect();
+    let mut claims_supported = vec![
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "acr",
+        "amr",
+        "sid",
+        "azp",
+        "at_hash",
+    ];
+    claims_supported.extend(claims::all_claims());
+    let e = |p: &str| provider.endpoint(p);
+    json!({
+        "issuer": provider.issuer,
+        "authorization_endpoint": e(paths::AUTHORIZE),
+        "token_endpoint": e(paths::TOKEN),
+        "userinfo_endpoint": e(paths::USERINFO),
+        "jwks_uri": e(paths::JWKS),
+        "revocation_endpoint": e(paths::REVOKE),
+        "introspection_endpoint": e(paths::INTROSPECT),
+        "end_session_endpoint": e(paths::LOGOUT),
+        "scopes_supported": scopes,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["pairwise", "public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": claims_supported,
+        "claims_parameter_supported": true,
+        "claim_types_supported": ["normal"],
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "require_request_uri_registration": true,
+        "acr_values_supported": sqin_session::acr::ORDER,
+        "prompt_values_supported": ["none", "login", "consent"],
+        "ui_locales_supported": ["fr", "en"],
+        "claims_locales_supported": ["fr", "en"],
+        "authorization_response_iss_parameter_supported": true,
+        "frontchannel_logout_supported": false,
+        "backchannel_logout_supported": false,
+    })
+}

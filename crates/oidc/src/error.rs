@@ -1,0 +1,113 @@
+//! OAuth 2.0 / OpenID Connect error codes (RFC 6749 4.1.2.1 and 5.2, OIDC Core
+//! 3.1.2.6, RFC 6750 3.1, RFC 7009 2.2.1), mapped to HTTP once in the server.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    UnauthorizedClient,
+    AccessDenied,
+    UnsupportedResponseType,
+    InvalidScope,
+    ServerError,
+    LoginRequired,
+    ConsentRequired,
+    InteractionRequired,
+    RequestNotSupported,
+    RequestUriNotSupported,
+    InvalidClient,
+    InvalidGrant,
+    UnsupportedGrantType,
+    InvalidToken,
+    UnsupportedTokenType,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::AccessDenied => "access_denied",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::ServerError => "server_error",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::InteractionRequired => "interaction_required",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidToken => "invalid_token",
+            Self::UnsupportedTokenType => "unsupported_token_type",
+        }
+    }
+}
+
+/// An error a client is told about: a code and a human-readable description
+/// that never contains secrets or personal data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {description}", code.as_str())]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: String,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+        }
+    }
+
+    pub fn invalid_request(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, d)
+    }
+
+    pub fn invalid_grant(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, d)
+    }
+
+    pub fn invalid_client(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidClient, d)
+    }
+
+    pub fn invalid_scope(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidScope, d)
+    }
+
+    pub fn server_error() -> Self {
+        Self::new(
+            ErrorCode::ServerError,
+            "the server could not complete the request",
+        )
+    }
+}
+
+/// Internal failures become `server_error` for the client and are logged by
+/// the caller; their details never reach the response.
+impl From<crate::OidcError> for OAuthError {
+    fn from(e: crate::OidcError) -> Self {
+        tracing::error!(error = %e, "internal error in an OAuth endpoint");
+        Self::server_error()
+    }
+}
+
+impl From<sqin_store::StoreError> for OAuthError {
+    fn from(e: sqin_store::StoreError) -> Self {
+        crate::OidcError::from(e).into()
+    }
+}
+
+impl From<sqin_store::SqlxError> for OAuthError {
+    fn from(e: sqin_store::SqlxError) -> Self {
+        crate::OidcError::from(e).into()
+    }
+}
+
+impl From<sqin_crypto::CryptoError> for OAuthError {
+    fn from(e: sqin_crypto::CryptoError) -> Self {
+        crate::OidcError::from(e).into()
+    }
+}

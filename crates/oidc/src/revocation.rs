@@ -1,0 +1,72 @@
+//! Withdrawing what a citizen gave: a consent (and every token resting on
+//! it), or all of a citizen's tokens (account recovery, closure).
+use sqin_store::{consents, grants, Connection};
+
+use crate::audit::AuditEvent;
+use crate::provider::Provider;
+use crate::OidcError;
+
+/// What a withdrawal ended.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Withdrawn {
+    pub consent_id: Option<String>,
+    /// Grants (token families) revoked: their refresh and access tokens are
+    /// inactive from now on.
+    pub grants_revoked: usize,
+}
+
+/// Withdraws the citizen's consent for a client: the consent is revoked, every
+/// grant of that client for the citizen is revoked (refresh and access tokens
+/// become inactive at once, introspection says so), the withdrawal is written
+/// to the ledger, and the next sign-in to that client asks for consent again.
+/// All in the caller's transaction.
+pub async fn withdraw_consent(
+    conn: &mut Connection,
+    provider: &Provider,
+    citizen_id: &str,
+    client_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<Withdrawn, OidcError> {
+    let live = consents::live(conn, citizen_id, client_id).await?;
+    consents::revoke(conn, citizen_id, client_id, now).await?;
+    let revoked =
+        grants::revoke_for_citizen(conn, citizen_id, Some(client_id), now, "consent withdrawn")
+            .await?;
+    if let Some(consent) = &live {
+        provider
+            .audit
+            .record(
+                conn,
+                AuditEvent::ConsentRevoked {
+                    citizen_id: citizen_id.to_owned(),
+                    client_id: client_id.to_owned(),
+                    consent_id: consent.id.clone(),
+                    reason: reason.to_owned(),
+                },
+                now,
+            )
+            .await
+            .map_err(OidcError::Audit)?;
+    }
+    Ok(Withdrawn {
+        consent_id: live.map(|c| c.id),
+        grants_revoked: revoked.len(),
+    })
+}
+
+/// Revokes every grant of a citizen, for every client: used when a passkey
+/// may be in someone else's hands (recovery) or the account closes. Consents
+/// stay; only tokens die.
+pub async fn revoke_all_tokens(
+    conn: &mut Connection,
+    citizen_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<usize, OidcError> {
+    Ok(
+        grants::revoke_for_citizen(conn, citizen_id, None, now, reason)
+            .await?
+            .len(),
+    )
+}

@@ -1,0 +1,194 @@
+//! The comparison between the PIA and what the code declares.
+//!
+//! The server builds a [`CodeDeclarations`] from its claim catalog and the
+//! list of columns that hold personal information, and fails CI on any
+//! [`Mismatch`]. Each direction matters: a claim the code can release that the
+//! PIA does not declare is an undeclared disclosure; a claim the PIA declares
+//! that the code cannot release means the PIA describes a system that does not
+//! exist. Planned elements are exempt in both directions until they land.
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::model::Inventory;
+
+/// What the code says about personal information.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CodeDeclarations {
+    /// Every claim the code can release.
+    pub claims: Vec<String>,
+    /// Every scope with the claims it releases. Scopes that carry no claims
+    /// (`openid`, `offline_access`) may be listed or left out: only scopes
+    /// that carry claims are compared.
+    pub scopes: Vec<(String, Vec<String>)>,
+    /// Ids of the elements the code persists (`citizen.email`, ...).
+    pub stored_elements: Vec<String>,
+}
+
+/// One disagreement between the code and the PIA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mismatch {
+    /// The code can release a claim no PIA element discloses.
+    ClaimNotInPia { claim: String },
+    /// A PIA element is disclosed as a claim the code cannot release.
+    ClaimNotInCode { claim: String, element: String },
+    /// The code has a scope carrying claims that the PIA does not list.
+    ScopeNotInPia { scope: String, claims: Vec<String> },
+    /// The PIA lists a scope carrying claims that the code does not have.
+    ScopeNotInCode { scope: String },
+    /// The scope exists on both sides with different claims.
+    ScopeClaimsDiffer {
+        scope: String,
+        code: Vec<String>,
+        pia: Vec<String>,
+    },
+    /// The code stores an element the PIA does not declare.
+    ElementNotInPia { element: String },
+    /// The code stores an element the PIA says is held only in memory or
+    /// derived on demand.
+    ElementStoredContraryToPia { element: String, storage: String },
+    /// The PIA says an element is stored; the code does not declare it.
+    ElementNotInCode { element: String, storage: String },
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mismatch::ClaimNotInPia { claim } => write!(
+                f,
+                "the code can release claim `{claim}` but no element of pia/inventory.toml has disclosed_as_claim = \"{claim}\""
+            ),
+            Mismatch::ClaimNotInCode { claim, element } => write!(
+                f,
+                "pia/inventory.toml discloses element `{element}` as claim `{claim}`, which the code cannot release"
+            ),
+            Mismatch::ScopeNotInPia { scope, claims } => write!(
+                f,
+                "the code has scope `{scope}` releasing {} but pia/inventory.toml has no [[scope]] `{scope}`",
+                claims.join(", ")
+            ),
+            Mismatch::ScopeNotInCode { scope } => write!(
+                f,
+                "pia/inventory.toml lists scope `{scope}`, which the code does not have"
+            ),
+            Mismatch::ScopeClaimsDiffer { scope, code, pia } => write!(
+                f,
+                "scope `{scope}` releases [{}] in the code but [{}] in pia/inventory.toml",
+                code.join(", "),
+                pia.join(", ")
+            ),
+            Mismatch::ElementNotInPia { element } => write!(
+                f,
+                "the code stores `{element}` but pia/inventory.toml has no such element"
+            ),
+            Mismatch::ElementStoredContraryToPia { element, storage } => write!(
+                f,
+                "the code stores `{element}` but pia/inventory.toml says storage = \"{storage}\" (not persisted)"
+            ),
+            Mismatch::ElementNotInCode { element, storage } => write!(
+                f,
+                "pia/inventory.toml says `{element}` is stored in {storage}, but the code does not declare it (mark it planned if it has not landed)"
+            ),
+        }
+    }
+}
+
+fn sorted(v: &[String]) -> Vec<String> {
+    let set: BTreeSet<&String> = v.iter().collect();
+    set.into_iter().cloned().collect()
+}
+
+pub(crate) fn check(inv: &Inventory, declared: &CodeDeclarations) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+
+    // Claims, both directions. The code's releasable claims are its claim
+    // list plus whatever its scopes carry.
+    let mut code_claims: BTreeSet<&str> = declared.claims.iter().map(String::as_str).collect();
+    for (_, claims) in &declared.scopes {
+        code_claims.extend(claims.iter().map(String::as_str));
+    }
+    let mut pia_claims: BTreeMap<&str, (&str, bool)> = BTreeMap::new();
+    for e in &inv.elements {
+        if let Some(c) = &e.disclosed_as_claim {
+            pia_claims.insert(c.as_str(), (e.id.as_str(), e.planned));
+        }
+    }
+    for claim in &code_claims {
+        if !pia_claims.contains_key(claim) {
+            out.push(Mismatch::ClaimNotInPia {
+                claim: (*claim).to_owned(),
+            });
+        }
+    }
+    for (claim, (element, planned)) in &pia_claims {
+        if !planned && !code_claims.contains(claim) {
+            out.push(Mismatch::ClaimNotInCode {
+                claim: (*claim).to_owned(),
+                element: (*element).to_owned(),
+            });
+        }
+    }
+
+    // Scopes that carry claims, both directions.
+    let code_scopes: BTreeMap<&str, Vec<String>> = declared
+        .scopes
+        .iter()
+        .filter(|(_, c)| !c.is_empty())
+        .map(|(s, c)| (s.as_str(), sorted(c)))
+        .collect();
+    let pia_scopes: BTreeMap<&str, Vec<String>> = inv
+        .scopes
+        .iter()
+        .filter(|s| !s.claims.is_empty())
+        .map(|s| (s.name.as_str(), sorted(&s.claims)))
+        .collect();
+    for (scope, claims) in &code_scopes {
+        match pia_scopes.get(scope) {
+            None => out.push(Mismatch::ScopeNotInPia {
+                scope: (*scope).to_owned(),
+                claims: claims.clone(),
+            }),
+            Some(pia) if pia != claims => out.push(Mismatch::ScopeClaimsDiffer {
+                scope: (*scope).to_owned(),
+                code: claims.clone(),
+                pia: pia.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for scope in pia_scopes.keys() {
+        if !code_scopes.contains_key(scope) {
+            out.push(Mismatch::ScopeNotInCode {
+                scope: (*scope).to_owned(),
+            });
+        }
+    }
+
+    // Stored elements, both directions; planned elements are exempt.
+    let stored: BTreeSet<&str> = declared
+        .stored_elements
+        .iter()
+        .map(String::as_str)
+        .collect();
+    for id in &stored {
+        match inv.elements.iter().find(|e| e.id == *id) {
+            None => out.push(Mismatch::ElementNotInPia {
+                element: (*id).to_owned(),
+            }),
+            Some(e) if e.planned => {}
+            Some(e) if !e.is_stored() => out.push(Mismatch::ElementStoredContraryToPia {
+                element: e.id.clone(),
+                storage: e.storage.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for e in &inv.elements {
+        if !e.planned && e.is_stored() && !stored.contains(e.id.as_str()) {
+            out.push(Mismatch::ElementNotInCode {
+                element: e.id.clone(),
+                storage: e.storage.clone(),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,216 @@
+//! sqin's privacy impact assessment (PIA) as code.
+//!
+//! `pia/inventory.toml` is the single source of truth for the personal
+//! information sqin collects, keeps, discloses and destroys: each element with
+//! its purposes, legal basis, sensitivity, retention, destruction method,
+//! storage and who may access it, plus the relying parties, processors and the
+//! law's obligations mapped to artifacts, controls and tests. This crate:
+//!
+//! - loads it into a typed model that refuses unknown keys ([`Pia::load`]);
+//! - validates it: references resolve, retention periods parse, every
+//!   obligation row is mapped once, every artifact and test exists
+//!   ([`Pia::validate`]);
+//! - compares it with what the code declares (claims, scopes, stored
+//!   elements), in both directions, so CI fails when code and PIA disagree
+//!   ([`Pia::check_against`]);
+//! - answers retention questions for purge jobs ([`Pia::retention_for`]);
+//! - renders the document a reviewer reads ([`Pia::render_markdown`]).
+//!
+//! It depends on no other sqin crate and on no web framework: the server
+//! passes its declarations in, so the dependency points from code to PIA.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use sqin_pia::{CodeDeclarations, Pia};
+//!
+//! # fn main() -> Result<(), sqin_pia::PiaError> {
+//! let pia = Pia::load(Path::new("pia"))?;
+//! pia.validate()?;
+//! let declared = CodeDeclarations {
+//!     claims: vec!["email".into()],
+//!     scopes: vec![("email".into(), vec!["email".into()])],
+//!     stored_elements: vec!["citizen.email".into()],
+//! };
+//! for mismatch in pia.check_against(&declared) {
+//!     eprintln!("{mismatch}");
+//! }
+//! let keep = pia.retention_for("citizen.email");
+//! # let _ = keep;
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod check;
+pub mod model;
+mod render;
+mod retention;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use check::{CodeDeclarations, Mismatch};
+pub use model::{
+    Access, AccessKind, Category, Destruction, DocumentStatus, Element, Inventory, Meta,
+    Obligation, ObligationStatus, Processor, Purpose, RelyingParty, Role, RoleKind, Scope,
+    Sensitivity,
+};
+pub use retention::{Condition, IsoDuration, Retention, RetentionError};
+pub use validate::OBLIGATION_ROWS;
+
+/// The file [`Pia::load`] reads inside the PIA directory.
+pub const INVENTORY_FILE: &str = "inventory.toml";
+
+/// Errors from loading or validating the PIA.
+#[derive(Debug, thiserror::Error)]
+pub enum PiaError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not a valid PIA inventory: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+    #[error("{} problem(s) in the PIA inventory:\n{}", .0.len(), list(.0))]
+    Invalid(Vec<Problem>),
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One thing wrong with the inventory: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The entry concerned, such as ``element `citizen.email` `` or
+    /// `obligation row 5`.
+    pub at: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.at, self.message)
+    }
+}
+
+/// A loaded PIA: the inventory and the repository it describes.
+#[derive(Debug, Clone)]
+pub struct Pia {
+    inventory: Inventory,
+    repo_root: PathBuf,
+}
+
+impl Pia {
+    /// Reads `dir/inventory.toml`. `dir` is the repository's `pia/`
+    /// directory; its parent is the repository root against which artifact
+    /// and test paths are resolved.
+    pub fn load(dir: &Path) -> Result<Pia, PiaError> {
+        let path = dir.join(INVENTORY_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| PiaError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let root = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        Self::parse(&text, &path, root)
+    }
+
+    /// Parses inventory text; `repo_root` resolves artifact and test paths.
+    pub fn from_toml_str(text: &str, repo_root: &Path) -> Result<Pia, PiaError> {
+        Self::parse(text, Path::new(INVENTORY_FILE), repo_root.to_path_buf())
+    }
+
+    fn parse(text: &str, path: &Path, repo_root: PathBuf) -> Result<Pia, PiaError> {
+        let inventory: Inventory = toml::from_str(text).map_err(|e| PiaError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Ok(Pia {
+            inventory,
+            repo_root,
+        })
+    }
+
+    /// The typed inventory.
+    pub fn inventory(&self) -> &Inventory {
+        &self.inventory
+    }
+
+    /// The repository root artifact and test paths are resolved against.
+    pub fn repo_root(&self) -> &Path {
+        &self.repo_root
+    }
+
+    /// Every problem found, grouped by table; empty when the inventory is valid.
+    pub fn problems(&self) -> Vec<Problem> {
+        validate::problems(&self.inventory, &self.repo_root)
+    }
+
+    /// `Ok` when [`Pia::problems`] finds nothing; otherwise every problem.
+    pub fn validate(&self) -> Result<(), PiaError> {
+        let problems = self.problems();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(PiaError::Invalid(problems))
+        }
+    }
+
+    /// Differences between the PIA and what the code declares, in both
+    /// directions; planned elements are exempt. Empty when they agree.
+    pub fn check_against(&self, declared: &CodeDeclarations) -> Vec<Mismatch> {
+        check::check(&self.inventory, declared)
+    }
+
+    /// The element with this id.
+    pub fn element(&self, id: &str) -> Option<&Element> {
+        self.inventory.elements.iter().find(|e| e.id == id)
+    }
+
+    /// The relying party registered with this `client_id`.
+    pub fn relying_party(&self, client_id: &str) -> Option<&RelyingParty> {
+        self.inventory
+            .relying_parties
+            .iter()
+            .find(|r| r.id == client_id)
+    }
+
+    /// How long an element is kept, for purge jobs. `None` when the element
+    /// is not in the inventory or its retention does not parse (which
+    /// [`Pia::validate`] reports).
+    pub fn retention_for(&self, element_id: &str) -> Option<Retention> {
+        self.element(element_id)?.retention.parse().ok()
+    }
+
+    /// The complete inventory as a Markdown document for reviewers.
+    pub fn render_markdown(&self) -> String {
+        render::render(&self.inventory)
+    }
+}

@@ -1,0 +1,679 @@
+//! Tests against the repository's own `pia/`, and against edited copies of it
+//! that must be refused with a precise message.
+use std::path::{Path, PathBuf};
+
+use crate::*;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn pia_dir() -> PathBuf {
+    repo_root().join("pia")
+}
+
+fn real() -> Pia {
+    Pia::load(&pia_dir()).unwrap()
+}
+
+fn real_text() -> String {
+    std::fs::read_to_string(pia_dir().join(INVENTORY_FILE)).unwrap()
+}
+
+/// The real inventory with the first occurrence of `from` replaced.
+fn edited(from: &str, to: &str) -> Pia {
+    let text = real_text();
+    assert!(
+        text.contains(from),
+        "the inventory no longer contains {from:?}"
+    );
+    Pia::from_toml_str(&text.replacen(from, to, 1), &repo_root()).unwrap()
+}
+
+fn problems(pia: &Pia) -> Vec<String> {
+    pia.problems().iter().map(ToString::to_string).collect()
+}
+
+/// Asserts one problem contains every needle.
+fn assert_problem(pia: &Pia, needles: &[&str]) {
+    let all = problems(pia);
+    assert!(
+        all.iter().any(|p| needles.iter().all(|n| p.contains(n))),
+        "no problem contains {needles:?}; problems: {all:#?}"
+    );
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Exactly what the code declares today: the claim catalog of
+/// crates/oidc/src/claims.rs and the personal columns of the foundation
+/// migration.
+fn code() -> CodeDeclarations {
+    CodeDeclarations {
+        claims: strings(&[
+            "name",
+            "given_name",
+            "family_name",
+            "locale",
+            "birthdate",
+            "email",
+            "address",
+        ]),
+        scopes: vec![
+            ("openid".into(), vec![]),
+            (
+                "profile".into(),
+                strings(&["name", "given_name", "family_name", "locale"]),
+            ),
+            ("birthdate".into(), strings(&["birthdate"])),
+            ("email".into(), strings(&["email"])),
+            ("address".into(), strings(&["address"])),
+            ("offline_access".into(), vec![]),
+        ],
+        stored_elements: strings(&[
+            "citizen.id",
+            "citizen.register_id",
+            "citizen.given_name",
+            "citizen.family_name",
+            "citizen.birthdate",
+            "citizen.email",
+            "citizen.address",
+            "citizen.locale",
+            "citizen.status",
+            "enrolment_code.code_hash",
+            "enrolment_code.failed_attempts",
+            "session.id",
+            "session.auth_time",
+            "consent.record",
+            "grant.record",
+        ]),
+    }
+}
+
+#[test]
+fn the_repository_pia_is_valid() {
+    let pia = real();
+    if let Err(e) = pia.validate() {
+        panic!("{e}");
+    }
+    let inv = pia.inventory();
+    for id in code().stored_elements {
+        let e = pia
+            .element(&id)
+            .unwrap_or_else(|| panic!("{id} is missing"));
+        assert!(!e.planned, "{id} is in the code, not planned");
+        assert!(e.is_stored(), "{id}");
+    }
+    for id in [
+        "passkey.credential_id",
+        "passkey.public_key",
+        "passkey.sign_count",
+        "passkey.name",
+        "session.id",
+        "session.auth_time",
+        "session.ip_address",
+        "consent.record",
+        "ledger.entry",
+        "pairwise_subject",
+        "staff_access.record",
+        "complaint.record",
+        "incident.record",
+    ] {
+        // Declared from the start, planned or implemented.
+        assert!(pia.element(id).is_some(), "{id} is missing");
+    }
+    // Client registrations are not personal information.
+    assert!(inv.elements.iter().all(|e| !e.id.starts_with("client.")));
+    // Decisions recorded in the inventory.
+    let ip = pia.element("session.ip_address").unwrap();
+    assert_eq!(ip.storage, "rate_limits.bucket");
+    assert!(ip.protection.starts_with("HMAC"));
+    assert_eq!(
+        pia.retention_for("session.ip_address").unwrap().to_string(),
+        "PT30M"
+    );
+    assert_eq!(pia.element("pairwise_subject").unwrap().storage, "none");
+    assert!(inv.elements.iter().all(|e| !e.outside_quebec));
+    assert!(inv.processors.iter().all(|p| !p.outside_quebec));
+    let family = pia.relying_party("demo-family-portal").unwrap();
+    assert_eq!(
+        family.claims,
+        strings(&["name", "given_name", "family_name", "birthdate", "address"])
+    );
+    let revenue = pia.relying_party("demo-revenue-office").unwrap();
+    assert_eq!(
+        revenue.claims,
+        strings(&["name", "given_name", "family_name"])
+    );
+    let rows: Vec<u32> = {
+        let mut r: Vec<u32> = inv.obligations.iter().map(|o| o.row).collect();
+        r.sort_unstable();
+        r
+    };
+    assert_eq!(rows, OBLIGATION_ROWS.collect::<Vec<_>>());
+}
+
+#[test]
+fn the_code_declarations_match_the_pia() {
+    let pia = real();
+    assert_eq!(pia.check_against(&code()), vec![]);
+    // Protocol scopes carry no claims; leaving them out changes nothing.
+    let mut without = code();
+    without.scopes.retain(|(_, c)| !c.is_empty());
+    assert_eq!(pia.check_against(&without), vec![]);
+    // Every claim the code can release maps to exactly one element.
+    for claim in code().claims {
+        let n = pia
+            .inventory()
+            .elements
+            .iter()
+            .filter(|e| e.disclosed_as_claim.as_deref() == Some(claim.as_str()))
+            .count();
+        assert_eq!(n, 1, "{claim}");
+    }
+    // `name` is derived from the two names, not stored.
+    let name = pia.element("citizen.name").unwrap();
+    assert_eq!(
+        name.derived_from,
+        strings(&["citizen.given_name", "citizen.family_name"])
+    );
+    assert!(!name.is_stored());
+}
+
+#[test]
+fn a_claim_missing_from_the_pia_is_reported() {
+    let pia = real();
+    let mut declared = code();
+    declared.claims.push("phone_number".into());
+    declared
+        .scopes
+        .push(("phone".into(), strings(&["phone_number"])));
+    let found = pia.check_against(&declared);
+    assert_eq!(
+        found,
+        vec![
+            Mismatch::ClaimNotInPia {
+                claim: "phone_number".into()
+            },
+            Mismatch::ScopeNotInPia {
+                scope: "phone".into(),
+                claims: strings(&["phone_number"])
+            },
+        ]
+    );
+    let text = found[0].to_string();
+    assert!(text.contains("can release claim `phone_number`"), "{text}");
+    assert!(text.contains("disclosed_as_claim"), "{text}");
+}
+
+#[test]
+fn an_extra_claim_in_the_pia_is_reported() {
+    let pia = real();
+    let mut declared = code();
+    declared.claims.retain(|c| c != "email");
+    declared.scopes.retain(|(s, _)| s != "email");
+    let found = pia.check_against(&declared);
+    assert_eq!(
+        found,
+        vec![
+            Mismatch::ClaimNotInCode {
+                claim: "email".into(),
+                element: "citizen.email".into()
+            },
+            Mismatch::ScopeNotInCode {
+                scope: "email".into()
+            },
+        ]
+    );
+    let text = found[0].to_string();
+    assert!(
+        text.contains("element `citizen.email` as claim `email`, which the code cannot release"),
+        "{text}"
+    );
+}
+
+#[test]
+fn scope_changes_are_reported() {
+    let pia = real();
+    let mut declared = code();
+    // Someone folds birthdate back into profile, as OIDC Core does.
+    for (scope, claims) in &mut declared.scopes {
+        if scope == "profile" {
+            claims.push("birthdate".into());
+        }
+    }
+    let found = pia.check_against(&declared);
+    assert_eq!(
+        found,
+        vec![Mismatch::ScopeClaimsDiffer {
+            scope: "profile".into(),
+            code: strings(&["birthdate", "family_name", "given_name", "locale", "name"]),
+            pia: strings(&["family_name", "given_name", "locale", "name"]),
+        }]
+    );
+    assert!(found[0].to_string().contains("scope `profile` releases"));
+}
+
+#[test]
+fn stored_elements_are_checked_both_ways() {
+    let pia = real();
+    let mut declared = code();
+    declared.stored_elements.retain(|e| e != "citizen.locale");
+    declared.stored_elements.push("citizen.nas".into());
+    // Planned elements are exempt when they land before the PIA is updated.
+    declared.stored_elements.push("passkey.public_key".into());
+    // A derived value must not start being stored unnoticed.
+    declared.stored_elements.push("citizen.name".into());
+    let found = pia.check_against(&declared);
+    assert_eq!(
+        found,
+        vec![
+            Mismatch::ElementStoredContraryToPia {
+                element: "citizen.name".into(),
+                storage: "none".into()
+            },
+            Mismatch::ElementNotInPia {
+                element: "citizen.nas".into()
+            },
+            Mismatch::ElementNotInCode {
+                element: "citizen.locale".into(),
+                storage: "citizens.locale".into()
+            },
+        ]
+    );
+    let text: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert!(
+        text[1].contains("the code stores `citizen.nas`"),
+        "{}",
+        text[1]
+    );
+    assert!(text[2].contains("mark it planned"), "{}", text[2]);
+}
+
+#[test]
+fn a_bad_reference_is_named() {
+    let pia = edited(
+        r#"purposes = ["enrolment", "disclosure"]"#,
+        r#"purposes = ["enrolment", "disclosures"]"#,
+    );
+    assert_problem(
+        &pia,
+        &[
+            "element `citizen.address`",
+            "purpose `disclosures` is not declared in [[purpose]]",
+        ],
+    );
+    let pia = edited(
+        r#"{ role = "support", access = ["verify"]"#,
+        r#"{ role = "helpdesk", access = ["verify"]"#,
+    );
+    assert_problem(
+        &pia,
+        &[
+            "element `citizen.register_id`",
+            "role `helpdesk` is not declared in [[role]]",
+        ],
+    );
+    let pia = edited(
+        r#"claims = ["name", "given_name", "family_name"]"#,
+        r#"claims = ["name", "given_name", "family_name", "birthdate"]"#,
+    );
+    assert_problem(
+        &pia,
+        &[
+            "relying_party `demo-revenue-office`",
+            "claim `birthdate` is not carried by any of its scopes (openid, profile)",
+        ],
+    );
+    let pia = edited(
+        r#"derived_from = ["citizen.id"]"#,
+        r#"derived_from = ["citizen.uuid"]"#,
+    );
+    assert_problem(
+        &pia,
+        &[
+            "element `pairwise_subject`",
+            "derived_from `citizen.uuid` is not an element",
+        ],
+    );
+    let pia = edited(
+        r#""enrolment_code.code_hash", "enrolment_code.failed_attempts","#,
+        r#""enrolment_code.code_hash", "enrolment_code.attempts","#,
+    );
+    assert_problem(
+        &pia,
+        &[
+            "processor `hosting`",
+            "element `enrolment_code.attempts` is not declared in [[element]]",
+        ],
+    );
+}
+
+#[test]
+fn a_bad_duration_is_named() {
+    let pia = edited(
+        r#"retention = "while-code-valid+P90D""#,
+        r#"retention = "while-code-valid+P90X""#,
+    );
+    assert_problem(
+        &pia,
+        &[
+            "element `enrolment_code.code_hash`",
+            r#"retention "while-code-valid+P90X""#,
+            "unexpected 'X'",
+        ],
+    );
+    let pia = edited(r#"retention = "P5Y""#, r#"retention = "5 years""#);
+    assert_problem(&pia, &["element `incident.record`", "starts with 'P'"]);
+    let pia = edited(
+        r#"retention = "while-account-active+P30D""#,
+        r#"retention = "while-open+P30D""#,
+    );
+    assert_problem(
+        &pia,
+        &[
+            "element `citizen.email`",
+            "unknown condition",
+            "while-account-active",
+        ],
+    );
+    // A value derived on demand cannot be "kept" for a while.
+    let pia = edited(
+        "retention = \"P0D\"\nretention_trigger = \"Computed for a response",
+        "retention = \"P1D\"\nretention_trigger = \"Computed for a response",
+    );
+    assert_problem(&pia, &["element `citizen.name`", "use P0D"]);
+}
+
+#[test]
+fn a_missing_obligation_row_is_named() {
+    let pia = edited("row = 7\n", "row = 22\n");
+    assert_problem(
+        &pia,
+        &[
+            "obligation row 7",
+            "is missing: every row 1..=21 of the law table must be mapped exactly once",
+        ],
+    );
+    assert_problem(
+        &pia,
+        &["obligation row 22", "outside the law table's rows 1..=21"],
+    );
+    let pia = edited("row = 8\n", "row = 9\n");
+    assert_problem(&pia, &["obligation row 9", "mapped 2 times"]);
+    assert_problem(&pia, &["obligation row 8", "is missing"]);
+}
+
+#[test]
+fn artifacts_and_tests_must_exist() {
+    let pia = edited(
+        r#"artifact = "pia/consultations.md""#,
+        r#"artifact = "pia/committee.md""#,
+    );
+    assert_problem(
+        &pia,
+        &[
+            "obligation row 3",
+            r#"artifact "pia/committee.md" does not exist"#,
+        ],
+    );
+    let pia = edited(
+        r#"artifact = "pia/consultations.md""#,
+        r#"artifact = "../shared/privacy-law.md""#,
+    );
+    assert_problem(
+        &pia,
+        &["obligation row 3", "relative path inside the repository"],
+    );
+    let pia = edited(
+        "test = \"crates/pia/src/tests.rs::outside_quebec_needs_an_assessment\"",
+        "test = \"crates/pia/src/tests.rs::outside_quebec_is_refused\"",
+    );
+    assert_problem(
+        &pia,
+        &[
+            "obligation row 18",
+            "test `outside_quebec_is_refused` is not defined in crates/pia/src/tests.rs",
+        ],
+    );
+    let pia = edited(
+        "test = \"crates/pia/src/tests.rs::outside_quebec_needs_an_assessment\"",
+        "test = \"outside_quebec_needs_an_assessment\"",
+    );
+    assert_problem(
+        &pia,
+        &["obligation row 18", "must be `path/to/file.rs::test_name`"],
+    );
+    // A planned test needs the issue that will add it, and cannot back an
+    // "implemented" status.
+    let mut pia = real();
+    let row8 = pia
+        .inventory
+        .obligations
+        .iter_mut()
+        .find(|o| o.row == 8)
+        .unwrap();
+    row8.issue = None;
+    row8.status = ObligationStatus::Implemented;
+    assert_problem(
+        &pia,
+        &["obligation row 8", "no `issue` says which will add it"],
+    );
+    assert_problem(
+        &pia,
+        &[
+            "obligation row 8",
+            "implemented but its test is only planned",
+        ],
+    );
+}
+
+#[test]
+fn outside_quebec_needs_an_assessment() {
+    let mut pia = real();
+    let email = pia
+        .inventory
+        .elements
+        .iter_mut()
+        .find(|e| e.id == "citizen.email")
+        .unwrap();
+    email.outside_quebec = true;
+    let hosting = pia
+        .inventory
+        .processors
+        .iter_mut()
+        .find(|p| p.id == "hosting")
+        .unwrap();
+    hosting.outside_quebec = true;
+    assert_problem(
+        &pia,
+        &[
+            "element `citizen.email`",
+            "needs a [[processor]] outside Québec",
+        ],
+    );
+    assert_problem(
+        &pia,
+        &[
+            "processor `hosting`",
+            "name its privacy impact assessment (A-2.1 s. 70.1)",
+        ],
+    );
+    // With an assessment on file, the declaration is accepted.
+    let hosting = pia
+        .inventory
+        .processors
+        .iter_mut()
+        .find(|p| p.id == "hosting")
+        .unwrap();
+    hosting.assessment = Some("pia/assessment.md".into());
+    hosting.elements.push("citizen.email".into());
+    assert_eq!(problems(&pia), Vec::<String>::new());
+}
+
+#[test]
+fn an_element_without_purpose_legal_basis_or_retention_is_refused() {
+    let mut pia = real();
+    let e = pia
+        .inventory
+        .elements
+        .iter_mut()
+        .find(|e| e.id == "citizen.locale")
+        .unwrap();
+    e.purposes.clear();
+    e.legal_basis = " ".into();
+    e.retention = String::new();
+    e.necessity = String::new();
+    e.quantity = String::new();
+    e.sensitivity_reason = String::new();
+    e.roles.clear();
+    for needles in [
+        &["element `citizen.locale`", "has no purpose"][..],
+        &[
+            "element `citizen.locale`",
+            "`legal_basis` must not be empty",
+        ],
+        &["element `citizen.locale`", "retention \"\""],
+        &["element `citizen.locale`", "`necessity` must not be empty"],
+        &["element `citizen.locale`", "`quantity` must not be empty"],
+        &[
+            "element `citizen.locale`",
+            "`sensitivity_reason` must not be empty",
+        ],
+        &["element `citizen.locale`", "no role has access"],
+    ] {
+        assert_problem(&pia, needles);
+    }
+    // The error lists everything at once, one problem per line.
+    let err = pia.validate().unwrap_err().to_string();
+    assert!(
+        err.starts_with("7 problem(s) in the PIA inventory:"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 8, "{err}");
+}
+
+#[test]
+fn unknown_keys_and_bad_values_are_refused_when_loading() {
+    let text = real_text().replacen(
+        "id = \"citizen.id\"\n",
+        "id = \"citizen.id\"\ncolour = \"blue\"\n",
+        1,
+    );
+    let err = Pia::from_toml_str(&text, &repo_root())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown field `colour`"), "{err}");
+    let text = real_text().replacen(r#"sensitivity = "high""#, r#"sensitivity = "secret""#, 1);
+    let err = Pia::from_toml_str(&text, &repo_root())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("secret"), "{err}");
+    let err = Pia::load(Path::new("/nonexistent/pia"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot read /nonexistent/pia/inventory.toml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn retention_is_read_from_the_pia() {
+    let pia = real();
+    let ledger = pia.retention_for("ledger.entry").unwrap();
+    assert_eq!(ledger.condition, Some(Condition::AccountActive));
+    assert_eq!(ledger.after.years, 1);
+    assert_eq!(
+        pia.element("ledger.entry").unwrap().destruction,
+        Destruction::CryptoShred
+    );
+    let incidents = pia.retention_for("incident.record").unwrap();
+    assert_eq!(incidents.to_string(), "P5Y");
+    assert_eq!(incidents.destroy_at(0), Some(1_826 * 86_400));
+    let code = pia.retention_for("enrolment_code.code_hash").unwrap();
+    assert_eq!(code.condition, Some(Condition::CodeValid));
+    assert_eq!(code.destroy_at(1_000), Some(1_000 + 90 * 86_400));
+    assert!(pia.retention_for("session.id").unwrap().is_immediate());
+    assert!(pia
+        .retention_for("pairwise_subject")
+        .unwrap()
+        .is_immediate());
+    assert_eq!(pia.retention_for("citizen.nas"), None);
+}
+
+#[test]
+fn the_rendered_document_is_complete() {
+    let pia = real();
+    let doc = pia.render_markdown();
+    for heading in [
+        "## Summary",
+        "## 1. Purposes",
+        "## 2. Inventory of personal information (A-2.1 s. 76)",
+        "## 3. Roles and access through the life cycle",
+        "## 4. Retention and destruction calendar (A-2.1 s. 73)",
+        "## 5. Scopes and the claims they carry",
+        "## 6. Relying parties",
+        "## 7. Hosting and processors",
+        "## 8. Legal obligations",
+    ] {
+        assert!(doc.contains(heading), "missing {heading}");
+    }
+    let inv = pia.inventory();
+    for e in &inv.elements {
+        assert!(doc.contains(&format!("### `{}`", e.id)), "{}", e.id);
+    }
+    for r in &inv.roles {
+        assert!(doc.contains(&format!("(`{}`)", r.id)), "{}", r.id);
+    }
+    for row in OBLIGATION_ROWS {
+        assert!(doc.contains(&format!("\n| {row} | ")), "row {row}");
+    }
+    // The access matrix: the registrar creates names; support only verifies a
+    // date of birth; relying parties receive the address.
+    let matrix_row = |id: &str| {
+        doc.lines()
+            .find(|l| l.starts_with(&format!("| `{id}` | ")) && l.contains('·'))
+            .unwrap_or_else(|| panic!("no matrix row for {id}"))
+            .to_owned()
+    };
+    let roles: Vec<&str> = inv.roles.iter().map(|r| r.id.as_str()).collect();
+    let cells = |id: &str| -> Vec<String> {
+        matrix_row(id)
+            .split('|')
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .skip(1)
+            .collect()
+    };
+    let birthdate = cells("citizen.birthdate");
+    let at = |role: &str| roles.iter().position(|r| *r == role).unwrap();
+    assert_eq!(birthdate[at("support")], "V");
+    assert_eq!(birthdate[at("relying-party")], "X");
+    assert_eq!(birthdate[at("registrar")], "CU");
+    assert_eq!(cells("citizen.address")[at("support")], "·");
+    // Pipes in text are escaped so tables stay tables.
+    assert!(!doc
+        .lines()
+        .any(|l| l.starts_with("| `") && l.matches(" | ").count() > 12));
+}
+
+/// pia/inventory.md is the rendered inventory, for readers who do not read
+/// TOML. Regenerate it with `SQIN_PIA_BLESS=1 cargo test -p sqin-pia`.
+#[test]
+fn the_rendered_inventory_in_pia_is_current() {
+    let pia = real();
+    let rendered = pia.render_markdown();
+    let path = pia_dir().join("inventory.md");
+    if std::env::var_os("SQIN_PIA_BLESS").is_some() {
+        std::fs::write(&path, &rendered).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == rendered,
+        "pia/inventory.md is out of date with pia/inventory.toml; regenerate it with \
+         `SQIN_PIA_BLESS=1 cargo test -p sqin-pia` and commit both"
+    );
+}

@@ -1,0 +1,177 @@
+//! The page templates, compiled into the binary.
+use std::sync::LazyLock;
+
+use minijinja::Environment;
+
+/// Every template: name and source. The layout first.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+    ("login.html", include_str!("../../templates/login.html")),
+    ("enrol.html", include_str!("../../templates/enrol.html")),
+    (
+        "enrol_minor.html",
+        include_str!("../../templates/enrol_minor.html"),
+    ),
+    (
+        "register.html",
+        include_str!("../../templates/register.html"),
+    ),
+    ("account.html", include_str!("../../templates/account.html")),
+    (
+        "remove_last.html",
+        include_str!("../../templates/remove_last.html"),
+    ),
+    (
+        "ledger_recipients.html",
+        include_str!("../../templates/ledger_recipients.html"),
+    ),
+    (
+        "ledger_staff.html",
+        include_str!("../../templates/ledger_staff.html"),
+    ),
+];
+
+/// Unix seconds as an unambiguous date and time in UTC ("2026-03-02 14:05 UTC").
+fn datetime(at: i64) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| t.format(fmt).ok())
+        .unwrap_or_default()
+}
+
+/// Unix seconds as an RFC 3339 date-time, for `<time datetime>`.
+fn iso(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+pub(crate) static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    for (name, source) in TEMPLATES {
+        if let Err(e) = env.add_template(name, source) {
+            // A template that does not parse fails the unit test below; at
+            // run time the page would answer with the error page instead.
+            tracing::error!(template = name, error = %e, "template does not parse");
+        }
+    }
+    env.add_filter("datetime", datetime);
+    env.add_filter("iso", iso);
+    env.add_function("asset", |name: &str| super::asset_url(name));
+    env
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::i18n::{catalog, Locale};
+
+    #[test]
+    fn every_template_parses() {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+
+    #[test]
+    fn every_message_key_used_in_templates_exists() {
+        let fr = catalog(Locale::Fr);
+        for (name, source) in TEMPLATES {
+            for quote in ['"', '\''] {
+                let open = format!("t({quote}");
+                let mut rest = *source;
+                while let Some(at) = rest.find(&open) {
+                    // `t(` itself, not the end of `asset(`.
+                    let call = at == 0 || !rest.as_bytes()[at - 1].is_ascii_alphanumeric();
+                    rest = &rest[at + open.len()..];
+                    if !call {
+                        continue;
+                    }
+                    let end = rest.find(quote).unwrap();
+                    let key = &rest[..end];
+                    // `t("event." ~ kind)`: a family of keys, checked below.
+                    if !key.ends_with('.') {
+                        assert!(fr.contains_key(key), "{name} uses missing message {key:?}");
+                    }
+                    rest = &rest[end..];
+                }
+            }
+        }
+        for kind in [
+            "sign_in",
+            "enrolled",
+            "recovered",
+            "passkey_added",
+            "passkey_renamed",
+            "passkey_removed",
+            "code_refused",
+            "code_reissued",
+            "sign_count_regression",
+        ] {
+            assert!(fr.contains_key(&format!("event.{kind}")), "event.{kind}");
+        }
+    }
+
+    #[test]
+    fn every_template_renders_in_both_languages() {
+        use minijinja::value::{Kwargs, Value};
+        for locale in Locale::ALL {
+            let t = Value::from_function(move |key: &str, _kwargs: Kwargs| {
+                Ok::<_, minijinja::Error>(crate::web::i18n::message(locale, key))
+            });
+            let passkey = minijinja::context! {
+                id => "AAAA", name => "Phone", created_at => 1_700_000_000,
+                last_used_at => 1_700_000_100, synced => true, enrolled_via => "enrolment",
+            };
+            let event = minijinja::context! {
+                kind => "sign_in", at => 1_700_000_100, detail => minijinja::context! { passkey => "Phone" },
+            };
+            let ctx = minijinja::context! {
+                lang => locale.tag(), other_lang => locale.other().tag(), switch_url => "/x?lang=en",
+                csrf => "token", t => t, request => "req", error => "enrol.refused",
+                code => "ABCD", birthdate => "1984-03-02", status => 403,
+                title_key => "error.csrf.title", body_key => "error.csrf.body",
+                min_age => 14, grant => "g", given_name => "Camille", purpose => "recovery",
+                passkeys => vec![passkey], signins => vec![event.clone()], activity => vec![event],
+                fresh => true, notice => "notice.added", notice_error => false, recovered => true,
+                id => "AAAA", name => "Phone",
+            };
+            // The passkey pages; other pages are rendered by their own tests
+            // with their own context.
+            let pages = [
+                "error.html",
+                "login.html",
+                "enrol.html",
+                "enrol_minor.html",
+                "register.html",
+                "account.html",
+                "remove_last.html",
+            ];
+            for name in pages {
+                let html = ENV
+                    .get_template(name)
+                    .and_then(|t| t.render(&ctx))
+                    .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+                assert!(
+                    html.contains(&format!("<html lang=\"{}\">", locale.tag())),
+                    "{name}"
+                );
+                assert!(!html.contains("<script>"), "{name}: no inline script");
+            }
+        }
+    }
+
+    #[test]
+    fn dates_are_shown_in_utc() {
+        assert_eq!(datetime(1_709_337_600), "2024-03-02 00:00 UTC");
+        assert_eq!(iso(0), "1970-01-01T00:00:00Z");
+    }
+}
