@@ -20,6 +20,8 @@ pub struct TestServer {
     pub db: TestDb,
     shutdown: Option<oneshot::Sender<()>>,
     join: Option<JoinHandle<anyhow_free::Result>>,
+    /// The back-channel logout sender, as `sqin serve` runs it.
+    logout_sender: JoinHandle<()>,
     _data_dir: DataDir,
 }
 
@@ -62,6 +64,7 @@ impl TestServer {
         let services = sqin_server::bootstrap::open(config.clone()).await.unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let router = sqin_server::http::router(services.clone()).merge(extra);
+        let logout_sender = tokio::spawn(sqin_server::backchannel::run(services.clone()));
         let join = tokio::spawn(async move {
             sqin_server::http::serve(router, &config, listener, async {
                 let _ = rx.await;
@@ -77,6 +80,7 @@ impl TestServer {
             db,
             shutdown: Some(tx),
             join: Some(join),
+            logout_sender,
             _data_dir: DataDir(data_dir),
         };
         server.wait_ready().await;
@@ -105,6 +109,7 @@ impl TestServer {
 
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) {
+        self.logout_sender.abort();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

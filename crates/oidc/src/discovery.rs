@@ -56,6 +56,7 @@ pub fn metadata(provider: &Provider) -> Value {
         "claims_locales_supported": ["fr", "en"],
         "authorization_response_iss_parameter_supported": true,
         "frontchannel_logout_supported": false,
-        "backchannel_logout_supported": false,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     })
 }

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod audit;
 pub mod authorize;
+pub mod backchannel;
 pub mod cache;
 pub mod claims;
 pub mod client;

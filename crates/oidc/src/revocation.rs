@@ -49,6 +49,8 @@ pub async fn withdraw_consent(
             .await
             .map_err(OidcError::Audit)?;
     }
+    // The RP's sessions for this citizen must end too (Back-Channel Logout).
+    crate::backchannel::queue_citizen_logout(conn, provider, citizen_id, client_id, now).await?;
     Ok(Withdrawn {
         consent_id: live.map(|c| c.id),
         grants_revoked: revoked.len(),

@@ -33,6 +33,10 @@ pub struct Services {
     pub clients: Arc<sqin_oidc::cache::ClientCache>,
     /// Access tokens whose signature this node has verified.
     pub verified_tokens: Arc<sqin_oidc::cache::VerifiedTokens>,
+    /// Wakes the back-channel logout sender after a logout.
+    pub backchannel_wake: Arc<tokio::sync::Notify>,
+    /// Outgoing HTTP (back-channel logout deliveries).
+    pub http: reqwest::Client,
     /// The discovery document: it depends only on the configuration.
     pub discovery_document: Arc<std::sync::OnceLock<Arc<str>>>,
     /// Keys the CSRF tokens of the web pages (bound to the browser cookie).
@@ -173,6 +177,8 @@ pub async fn open(config: Config) -> anyhow::Result<Services> {
         clients: Arc::new(sqin_oidc::cache::ClientCache::new(client_cache_secs)),
         verified_tokens: Arc::new(sqin_oidc::cache::VerifiedTokens::default()),
         discovery_document: Arc::default(),
+        backchannel_wake: Arc::default(),
+        http: crate::backchannel::http_client(),
         csrf_key,
         passkeys,
     })

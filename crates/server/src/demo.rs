@@ -1,7 +1,11 @@
-//! Synthetic demo data: a demo relying party and generated citizens. Never
-//! real people: names are drawn from a short fixed list and register
-//! identifiers carry a `DEMO-` prefix.
+//! The one-command demo: synthetic citizens, and two relying parties served
+//! in this process by `sqin-family-portal` (the Family portal and a revenue
+//! office, in two pairwise sectors). Never real people: names are drawn from
+//! a short fixed list and register identifiers carry a `DEMO-` prefix.
 use std::io::Write;
+use std::net::SocketAddr;
+
+use sqin_family_portal::{Lang, PortalConfig, Profile};
 
 use sqin_oidc::client::{self, ClientRegistration};
 use sqin_register::NewCitizen;
@@ -12,6 +16,7 @@ use sqin_store::enrolment::CodePurpose;
 use crate::bootstrap::{now, Services};
 
 pub const DEMO_CLIENT_ID: &str = "demo-family-portal";
+pub const DEMO_REVENUE_CLIENT_ID: &str = "demo-revenue-office";
 
 const GIVEN: [&str; 5] = ["Camille", "Alexis", "Dominique", "Sacha", "Maxime"];
 const FAMILY: [&str; 5] = ["Exemple", "Fictif", "Démo", "Essai", "Modèle"];
@@ -34,10 +39,28 @@ fn demo_citizens() -> Vec<NewCitizen> {
         .collect()
 }
 
-/// Seeds (or refreshes) the demo and prints how to try it. Idempotent: a
-/// second start reissues the demo citizen's code and the demo RP's secret,
-/// since neither is stored in clear.
-pub async fn seed(services: &Services) -> anyhow::Result<()> {
+/// What [`seed`] prepared: the first demo citizen's fresh code and the
+/// portals to start.
+pub struct Demo {
+    pub citizen: Option<DemoCitizen>,
+    pub portals: Vec<DemoPortal>,
+}
+
+pub struct DemoCitizen {
+    pub register_id: String,
+    pub birthdate: String,
+    pub code: String,
+}
+
+pub struct DemoPortal {
+    pub listen: SocketAddr,
+    pub config: PortalConfig,
+}
+
+/// Seeds (or refreshes) the demo: synthetic citizens and the two relying
+/// parties. Idempotent: a second start reissues the first demo citizen's
+/// code and the RPs' secrets, since none is stored in clear.
+pub async fn seed(services: &Services) -> anyhow::Result<Demo> {
     let mut conn = services.store.pool().acquire().await?;
     let t = now();
     let mut first_code = None;
@@ -65,56 +88,163 @@ pub async fn seed(services: &Services) -> anyhow::Result<()> {
             first_code = code.map(|code| (register_id, birthdate, code));
         }
     }
-    let issuer = services.config.issuer_str();
-    let secret = match client_store::get(&mut conn, DEMO_CLIENT_ID).await? {
-        Some(_) => client::rotate_secret(&mut conn, DEMO_CLIENT_ID, t).await?,
-        None => {
-            let registered = client::register(
-                &mut conn,
-                ClientRegistration {
-                    client_id: Some(DEMO_CLIENT_ID.into()),
-                    name: "Portail Famille (démo)".into(),
-                    redirect_uris: vec!["http://localhost:8081/callback".into()],
-                    post_logout_redirect_uris: vec!["http://localhost:8081/".into()],
-                    scopes: vec!["openid profile birthdate address".into()],
-                    purpose: Some(
-                        "Demander une allocation pour la garde d'enfants / Apply for a childcare allowance"
-                            .into(),
-                    ),
-                    ..Default::default()
-                },
-                t,
-            )
-            .await?;
-            registered
-                .client_secret
-                .ok_or_else(|| anyhow::anyhow!("the demo client has no secret"))?
+    let mut portals = Vec::new();
+    for rp in demo_rps() {
+        let secret = register_demo_rp(&mut conn, &rp, &services.config.issuer, t).await?;
+        portals.push(DemoPortal {
+            listen: rp.listen,
+            config: PortalConfig {
+                profile: rp.profile,
+                issuer: services.config.issuer.clone(),
+                client_id: rp.client_id.into(),
+                client_secret: secret.expose().to_owned(),
+                public_url: url::Url::parse(rp.public_url)?,
+                scopes: None,
+            },
+        });
+    }
+    Ok(Demo {
+        citizen: first_code.map(|(register_id, birthdate, code)| DemoCitizen {
+            register_id,
+            birthdate,
+            code: code.code.expose().to_owned(),
+        }),
+        portals,
+    })
+}
+
+/// The demo's two relying parties: the Family portal on `localhost` and the
+/// revenue office on `127.0.0.1`, two hosts and so two pairwise sectors.
+struct DemoRp {
+    client_id: &'static str,
+    profile: Profile,
+    listen: SocketAddr,
+    public_url: &'static str,
+}
+
+fn demo_rps() -> [DemoRp; 2] {
+    [
+        DemoRp {
+            client_id: DEMO_CLIENT_ID,
+            profile: Profile::Family,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            public_url: "http://localhost:8081",
+        },
+        DemoRp {
+            client_id: DEMO_REVENUE_CLIENT_ID,
+            profile: Profile::Revenue,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8082)),
+            public_url: "http://127.0.0.1:8082",
+        },
+    ]
+}
+
+/// Registers a demo RP as `sqin client add` would (purpose, scopes, redirect,
+/// post-logout and back-channel logout URIs), or gives it a fresh secret
+/// when it is already registered as wanted. A registration from an older
+/// demo is replaced.
+async fn register_demo_rp(
+    conn: &mut sqin_store::Connection,
+    rp: &DemoRp,
+    issuer: &url::Url,
+    t: i64,
+) -> anyhow::Result<sqin_crypto::SecretString> {
+    let config = PortalConfig {
+        profile: rp.profile,
+        issuer: issuer.clone(),
+        client_id: rp.client_id.into(),
+        client_secret: String::new(),
+        public_url: url::Url::parse(rp.public_url)?,
+        scopes: None,
+    };
+    let registration = ClientRegistration {
+        client_id: Some(rp.client_id.into()),
+        name: rp.profile.name(Lang::Fr).into(),
+        redirect_uris: vec![config.redirect_uri()],
+        post_logout_redirect_uris: vec![config.post_logout_redirect_uri()],
+        scopes: vec![rp.profile.default_scopes().into()],
+        purpose: Some(rp.profile.purpose().into()),
+        backchannel_logout_uri: Some(config.backchannel_logout_uri()),
+        ..Default::default()
+    };
+    if let Some(existing) = client_store::get(conn, rp.client_id).await? {
+        let current = existing.redirect_uris == registration.redirect_uris
+            && existing.backchannel_logout_uri == registration.backchannel_logout_uri
+            && existing.post_logout_redirect_uris == registration.post_logout_redirect_uris;
+        if current {
+            return Ok(client::rotate_secret(conn, rp.client_id, t).await?);
         }
+        client_store::delete(conn, rp.client_id).await.map_err(|e| {
+            anyhow::anyhow!(
+                "the demo client {} is from an older demo and cannot be replaced ({e}); delete var/demo.db and start again",
+                rp.client_id
+            )
+        })?;
+    }
+    client::register(conn, registration, t)
+        .await?
+        .client_secret
+        .ok_or_else(|| anyhow::anyhow!("the demo client {} has no secret", rp.client_id))
+}
+
+/// Starts the demo's portals in this process (tokio tasks) and prints how to
+/// try everything.
+pub async fn start(services: &Services, demo: Demo) -> anyhow::Result<()> {
+    let mut started = Vec::new();
+    for p in demo.portals {
+        let profile = p.config.profile;
+        let public = p.config.public_url.to_string();
+        sqin_family_portal::spawn(p.config, p.listen)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("demo {profile:?} portal: {e} (is another demo running?)")
+            })?;
+        started.push((profile, public.trim_end_matches('/').to_owned()));
+    }
+    let issuer = services.config.issuer_str();
+    let url_of = |p: Profile| {
+        started
+            .iter()
+            .find(|(q, _)| *q == p)
+            .map(|(_, u)| u.as_str())
+            .unwrap_or("")
     };
     let mut out = std::io::stdout().lock();
     writeln!(out, "\nsqin demo: synthetic data only\n")?;
-    writeln!(out, "  Issuer        {issuer}")?;
-    writeln!(
-        out,
-        "  Health        {issuer}/healthz   Ready {issuer}/readyz"
-    )?;
-    writeln!(out, "  JWKS          {issuer}/jwks")?;
-    writeln!(
-        out,
-        "  Demo RP       client_id={DEMO_CLIENT_ID} client_secret={} (redirect http://localhost:8081/callback)",
-        secret.expose()
-    )?;
-    if let Some((register_id, birthdate, code)) = first_code {
+    if let Some(c) = &demo.citizen {
+        writeln!(out, "  1. Enrol a passkey   {issuer}/enrol")?;
         writeln!(
             out,
-            "  Demo citizen  register_id={register_id} birthdate={birthdate} enrolment_code={}",
-            code.code.expose()
+            "                        enrolment code {}   birthdate {}   (register id {})",
+            c.code, c.birthdate, c.register_id
         )?;
     }
     writeln!(
         out,
-        "\nStop with Ctrl-C. Data lives in {}.\n",
-        services.config.database_url
+        "  2. Family portal     {}   receives name, birthdate, address",
+        url_of(Profile::Family)
+    )?;
+    writeln!(
+        out,
+        "  3. Revenue office    {}   receives the name only; another sector, so another sub",
+        url_of(Profile::Revenue)
+    )?;
+    writeln!(
+        out,
+        "  4. Sign out of one portal: sqin ends its session and tells the other (back-channel logout)."
+    )?;
+    writeln!(
+        out,
+        "\n  Issuer {issuer}   discovery {issuer}/.well-known/openid-configuration   JWKS {issuer}/jwks"
+    )?;
+    writeln!(
+        out,
+        "  Clients {DEMO_CLIENT_ID}, {DEMO_REVENUE_CLIENT_ID} (secrets rotated at each start; see docs/integrating.md)"
+    )?;
+    writeln!(
+        out,
+        "\nOpen the URLs exactly as printed (localhost, not 127.0.0.1, for sqin: passkeys are bound to it).\nStop with Ctrl-C. Data lives in {}.\n",
+        crate::bootstrap::redact_url(&services.config.database_url)
     )?;
     out.flush()?;
     Ok(())

@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod audit;
+pub mod backchannel;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
@@ -35,10 +36,12 @@ pub async fn run(
         }
     });
     let housekeeping = tokio::spawn(ledger_housekeeping(services.clone()));
+    let logout_sender = tokio::spawn(backchannel::run(services.clone()));
     let services_for_exit = services.clone();
     let result = http::serve(http::router(services), &config, listener, shutdown).await;
     refresh.abort();
     housekeeping.abort();
+    logout_sender.abort();
     // Entries queued by the last requests get their place before exit (any
     // left over wait for the next start or another node).
     if let Ok(mut conn) = services_for_exit.store.pool().acquire().await {

@@ -74,7 +74,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             let services = sqin_server::bootstrap::open(config).await?;
             if demo {
-                sqin_server::demo::seed(&services).await?;
+                let seeded = sqin_server::demo::seed(&services).await?;
+                sqin_server::demo::start(&services, seeded).await?;
             }
             let addr = listener.local_addr()?;
             let scheme = if services.config.tls_enabled() {

@@ -13,6 +13,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod auth_requests;
+pub mod backchannel;
 pub mod ceremonies;
 pub mod citizens;
 pub mod clients;

@@ -551,6 +551,7 @@ async fn recipients_page(
                         _ => None,
                     });
                     serde_json::json!({
+                        "active": c.status == "active",
                         "status_label": page.t(&format!("ledger.status.{}", c.status)),
                         "granted_at": granted.as_ref().map(|g| g.0),
                         "claims": granted.as_ref().map(|g| g.1.clone()).unwrap_or_default(),

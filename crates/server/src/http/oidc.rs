@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route(paths::REVOKE, post(revoke))
         .route(paths::LOGOUT, get(logout_get).post(logout_post))
         .route("/logout/confirm", post(logout_confirm))
+        .route("/account/consents/withdraw", post(withdraw))
 }
 
 // ---------------------------------------------------------------- helpers
@@ -678,8 +679,9 @@ async fn logout_common(
             page(StatusCode::OK, "Déconnexion / Sign out", &body)
         }
         _ => {
-            if let Some(token) = cookie_value(&headers, sqin_session::SESSION_COOKIE) {
-                if let Err(e) = sqin_session::end(&mut conn, &token, now()).await {
+            drop(conn);
+            if let Some(s) = &session {
+                if let Err(e) = crate::backchannel::end_session(&state, &s.session_id).await {
                     return internal(e);
                 }
             }
@@ -751,8 +753,58 @@ async fn logout_confirm(
             })
             .then_some(form.redirect.clone())
     };
-    if let Err(e) = sqin_session::end_by_id(&mut conn, &session.session_id, now()).await {
+    drop(conn);
+    if let Err(e) = crate::backchannel::end_session(&state, &session.session_id).await {
         return internal(e);
     }
     clear_session_cookie(logged_out(redirect.as_deref()))
+}
+
+// ---------------------------------------------------------------- consent withdrawal
+
+#[derive(Deserialize)]
+struct WithdrawForm {
+    client_id: String,
+}
+
+/// The citizen withdraws their consent for one relying party: its tokens stop
+/// at once, its sessions are ended through back-channel logout, the ledger
+/// records the withdrawal, and the next sign-in asks again.
+async fn withdraw(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    crate::web::CsrfForm { page, form }: crate::web::CsrfForm<WithdrawForm>,
+) -> Response {
+    let session = match session_of(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return see_other(sqin_session::LOGIN_PATH),
+        Err(r) => return r,
+    };
+    let provider = state.provider();
+    let outcome = async {
+        let mut conn = state.store.pool().acquire().await?;
+        let mut tx = sqin_store::begin_on(&mut conn).await?;
+        sqin_oidc::revocation::withdraw_consent(
+            &mut tx,
+            &provider,
+            &session.citizen_id,
+            &form.client_id,
+            "citizen",
+            now(),
+        )
+        .await?;
+        tx.commit().await?;
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = outcome {
+        tracing::error!(error = %e, "consent withdrawal failed");
+        return page.error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "error.internal.title",
+            "error.internal.body",
+        );
+    }
+    state.backchannel_wake.notify_one();
+    page.finish(see_other("/account/history?withdrawn=1"))
 }

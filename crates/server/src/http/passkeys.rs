@@ -498,13 +498,24 @@ async fn signout(
     CsrfForm { page, form: _ }: CsrfForm<Empty>,
 ) -> Response {
     if let Some(token) = session_token(&headers) {
-        match conn(&state).await {
-            Ok(mut c) => {
-                if let Err(e) = sqin_session::end(&mut c, &token, now()).await {
-                    return page_error(&page, e.into());
-                }
-            }
+        // Ends the session and tells every relying party that holds a
+        // grant from it (back-channel logout).
+        let session = match conn(&state).await {
+            Ok(mut c) => match sqin_session::current(&mut c, &token, now()).await {
+                Ok(s) => s,
+                Err(e) => return page_error(&page, e.into()),
+            },
             Err(e) => return page_error(&page, e),
+        };
+        if let Some(s) = session {
+            if let Err(e) = crate::backchannel::end_session(&state, &s.session_id).await {
+                tracing::error!(error = %e, "sign-out failed");
+                return page.error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "error.internal.title",
+                    "error.internal.body",
+                );
+            }
         }
     }
     let mut response = see_other(LOGIN_PATH);

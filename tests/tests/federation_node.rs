@@ -1,0 +1,147 @@
+//! The integrator's guide's non-Rust example, `examples/node-rp/rp.mjs`
+//! (Node.js, `openid-client`, an OpenID Certified library), runs the code flow
+//! against a real sqin: discovery, PKCE, state and nonce, code exchange, ID
+//! token validation, userinfo. With no browser, this test plays the citizen's
+//! browser through the session seam (`TestServer::sign_in`) and
+//! `authorize()`, and hands the callback URL back to the script.
+//!
+//! Skipped, with a note on stderr, when node or examples/node-rp/node_modules
+//! is missing, unless `SQIN_REQUIRE_BROWSER=1` (CI sets it, and runs `npm ci`
+//! there), which makes that a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use sqin_tests::{authorize, both_backends, rp, TestServer};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+const REDIRECT: &str = "http://127.0.0.1:9/node-rp/callback";
+
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/node-rp")
+}
+
+fn missing_prerequisite() -> Option<String> {
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        return Some("node not found".into());
+    }
+    if !example_dir().join("node_modules/openid-client").exists() {
+        return Some(
+            "examples/node-rp/node_modules missing (run `npm ci` in examples/node-rp)".into(),
+        );
+    }
+    None
+}
+
+fn skip_unless_required() -> bool {
+    let Some(why) = missing_prerequisite() else {
+        return false;
+    };
+    if std::env::var("SQIN_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+        panic!("the Node example test is required (SQIN_REQUIRE_BROWSER=1) but {why}");
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "note: Node example test SKIPPED: {why}. Set SQIN_REQUIRE_BROWSER=1 to make this a failure."
+    );
+    true
+}
+
+both_backends!(
+    async fn the_node_openid_client_example_runs_the_code_flow(db: TestDb) {
+        if skip_unless_required() {
+            return;
+        }
+        let server = TestServer::start(db).await;
+        let citizen = server.add_citizen("R-800").await;
+        let registered = server
+            .register_client(rp(
+                "Ministère de l'exemple (Node)",
+                REDIRECT,
+                "openid profile birthdate",
+            ))
+            .await;
+        let secret = registered.client_secret.unwrap().expose().to_owned();
+        let mut child = tokio::process::Command::new("node")
+            .arg("rp.mjs")
+            .current_dir(example_dir())
+            .env("SQIN_ISSUER", &server.issuer)
+            .env("CLIENT_ID", &registered.record.client_id)
+            .env("CLIENT_SECRET", &secret)
+            .env("REDIRECT_URI", REDIRECT)
+            .env("SCOPE", "openid profile birthdate")
+            // sqin listens on 127.0.0.1; `localhost` must not try ::1 first.
+            .env("NODE_OPTIONS", "--dns-result-order=ipv4first")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node starts");
+        let mut stdin = child.stdin.take().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+
+        let line = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("the script prints the authorization URL in time")
+            .unwrap();
+        let Some(url) = line.as_deref().and_then(|l| l.strip_prefix("AUTHORIZE ")) else {
+            let out = child.wait_with_output().await.unwrap();
+            panic!(
+                "expected AUTHORIZE, got {line:?}; stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        for p in ["state", "nonce", "code_challenge"] {
+            assert!(sqin_tests::query_param(url, p).is_some(), "{p} in {url}");
+        }
+        assert_eq!(
+            sqin_tests::query_param(url, "code_challenge_method").as_deref(),
+            Some("S256")
+        );
+
+        // The citizen's browser: signed in at sqin, consents, comes back.
+        let cookie = server.sign_in(&citizen.id).await;
+        let back = authorize(&server, url, &cookie, "allow").await;
+        assert!(back.starts_with(REDIRECT), "{back}");
+        stdin
+            .write_all(format!("{back}\n").as_bytes())
+            .await
+            .unwrap();
+        stdin.flush().await.unwrap();
+        drop(stdin);
+
+        let line = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("the script finishes in time")
+            .unwrap();
+        let out = child.wait_with_output().await.unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let Some(json) = line.as_deref().and_then(|l| l.strip_prefix("RESULT ")) else {
+            panic!("expected RESULT, got {line:?}; stderr:\n{stderr}");
+        };
+        assert!(out.status.success(), "{stderr}");
+        let result: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(result["id_token_alg"], "ES256");
+        assert_eq!(result["claims"]["iss"], server.issuer.as_str());
+        assert_eq!(
+            result["claims"]["aud"],
+            registered.record.client_id.as_str()
+        );
+        let sub = result["claims"]["sub"].as_str().unwrap();
+        assert_ne!(sub, citizen.id, "pairwise, never the internal id");
+        assert_eq!(result["userinfo"]["sub"], sub);
+        assert_eq!(result["userinfo"]["given_name"], "Aline");
+        assert_eq!(result["userinfo"]["birthdate"], "1984-03-02");
+        assert!(result["userinfo"]["address"].is_null());
+        assert!(result["userinfo"]["email"].is_null());
+        assert!(!json.contains(&citizen.id));
+        server.stop().await;
+    }
+);
