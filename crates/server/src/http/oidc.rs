@@ -3,7 +3,7 @@
 //! live in that crate.
 use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
@@ -19,6 +19,7 @@ use sqin_session::AuthenticatedSession;
 
 use super::AppState;
 use crate::now;
+use crate::web::Page;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -98,40 +99,12 @@ fn bearer_error(e: &OAuthError) -> Response {
     no_store(response)
 }
 
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A plain page for people (error, consent, logout); the shared web layer
-/// restyles these.
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} · sqin</title></head><body><main><h1>{t}</h1>{body}</main></body></html>",
-        t = escape(title)
-    );
-    no_store((status, Html(html)).into_response())
-}
-
-fn error_page(message: &str) -> Response {
-    page(
+fn error_page(page: &Page, message: &str) -> Response {
+    no_store(page.render_status(
         StatusCode::BAD_REQUEST,
-        "Connexion impossible / Sign-in failed",
-        &format!(
-            "<p role=\"alert\">{}</p><p>Retournez au service et recommencez. / Go back to the service and start again.</p>",
-            escape(message)
-        ),
-    )
+        "signin_error.html",
+        minijinja::context! { detail => message },
+    ))
 }
 
 fn see_other(url: &str) -> Response {
@@ -184,22 +157,25 @@ async fn metadata(State(state): State<AppState>) -> Response {
 async fn authorize_get(
     State(state): State<AppState>,
     headers: HeaderMap,
+    page: Page,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
-    authorize_common(state, headers, params).await
+    authorize_common(state, headers, page, params).await
 }
 
 async fn authorize_post(
     State(state): State<AppState>,
     headers: HeaderMap,
+    page: Page,
     Form(params): Form<Vec<(String, String)>>,
 ) -> Response {
-    authorize_common(state, headers, params).await
+    authorize_common(state, headers, page, params).await
 }
 
 async fn authorize_common(
     state: AppState,
     headers: HeaderMap,
+    page: Page,
     params: Vec<(String, String)>,
 ) -> Response {
     let provider = state.provider();
@@ -209,10 +185,10 @@ async fn authorize_common(
     };
     let request = match authorize::begin(&mut conn, &provider, &params, now()).await {
         Ok(r) => r,
-        Err(e) => return authorize_error(&provider, e),
+        Err(e) => return authorize_error(&page, &provider, e),
     };
     drop(conn);
-    step(state, headers, &request.id).await
+    step(state, headers, page, &request.id).await
 }
 
 #[derive(Deserialize)]
@@ -223,12 +199,13 @@ struct ResumeQuery {
 async fn resume(
     State(state): State<AppState>,
     headers: HeaderMap,
+    page: Page,
     Query(q): Query<ResumeQuery>,
 ) -> Response {
-    step(state, headers, &q.request).await
+    step(state, headers, page, &q.request).await
 }
 
-async fn step(state: AppState, headers: HeaderMap, request_id: &str) -> Response {
+async fn step(state: AppState, headers: HeaderMap, page: Page, request_id: &str) -> Response {
     let provider = state.provider();
     let session = match session_of(&state, &headers).await {
         Ok(s) => s,
@@ -262,8 +239,8 @@ async fn step(state: AppState, headers: HeaderMap, request_id: &str) -> Response
                 url.query().unwrap_or_default()
             ))
         }
-        Ok(Next::Consent(prompt)) => consent_page(&prompt),
-        Err(e) => authorize_error(&provider, e),
+        Ok(Next::Consent(prompt)) => consent_page(&page, &prompt),
+        Err(e) => authorize_error(&page, &provider, e),
     }
 }
 
@@ -271,9 +248,9 @@ fn unreachable_url() -> url::Url {
     url::Url::parse("http://localhost").unwrap_or_else(|_| unreachable_url())
 }
 
-fn authorize_error(provider: &sqin_oidc::Provider, e: AuthorizeError) -> Response {
+fn authorize_error(page: &Page, provider: &sqin_oidc::Provider, e: AuthorizeError) -> Response {
     match e {
-        AuthorizeError::NoRedirect(message) => error_page(&message),
+        AuthorizeError::NoRedirect(message) => error_page(page, &message),
         AuthorizeError::Redirect {
             redirect_uri,
             state,
@@ -287,49 +264,20 @@ fn authorize_error(provider: &sqin_oidc::Provider, e: AuthorizeError) -> Respons
     }
 }
 
-fn claim_label(name: &str) -> &'static str {
-    match name {
-        "name" => "Nom complet / Full name",
-        "given_name" => "Prénom / Given name",
-        "family_name" => "Nom de famille / Family name",
-        "locale" => "Langue préférée / Preferred language",
-        "birthdate" => "Date de naissance / Date of birth",
-        "email" => "Courriel / Email",
-        "address" => "Adresse / Address",
-        _ => "Autre / Other",
-    }
-}
-
-fn consent_page(p: &authorize::ConsentPrompt) -> Response {
-    let claims: String = if p.claims.is_empty() {
-        "<li>Aucune donnée personnelle : seulement un identifiant propre à ce service / No personal data: only an identifier specific to this service</li>".into()
-    } else {
-        p.claims
-            .iter()
-            .map(|c| format!("<li>{}</li>", escape(claim_label(c))))
-            .collect()
-    };
-    let offline = if p.offline_access {
-        "<p>Ce service demande aussi un accès prolongé, même lorsque vous n'êtes pas connecté. / This service also asks for long-lived access, even when you are not signed in.</p>"
-    } else {
-        ""
-    };
-    let body = format!(
-        "<p><strong>{client}</strong> demande / asks for:</p><ul>{claims}</ul>\
-         <p>Finalité / Purpose: {purpose}</p>{offline}\
-         <form method=\"post\" action=\"{action}\">\
-         <input type=\"hidden\" name=\"request\" value=\"{request}\">\
-         <input type=\"hidden\" name=\"form_token\" value=\"{token}\">\
-         <button type=\"submit\" name=\"decision\" value=\"allow\">Autoriser / Allow</button> \
-         <button type=\"submit\" name=\"decision\" value=\"deny\">Refuser / Deny</button>\
-         </form>",
-        client = escape(&p.client_name),
-        purpose = escape(&p.purpose),
-        action = paths::CONSENT,
-        request = escape(&p.request_id),
-        token = escape(&p.form_token),
-    );
-    page(StatusCode::OK, "Consentement / Consent", &body)
+/// The consent page: the relying party, its registered purpose and each
+/// claim in plain words, nothing pre-chosen.
+fn consent_page(page: &Page, p: &authorize::ConsentPrompt) -> Response {
+    no_store(page.render(
+        "consent.html",
+        minijinja::context! {
+            client => p.client_name,
+            purpose => p.purpose,
+            claims => p.claims,
+            offline => p.offline_access,
+            request => p.request_id,
+            form_token => p.form_token,
+        },
+    ))
 }
 
 #[derive(Deserialize)]
@@ -342,18 +290,22 @@ struct ConsentForm {
 async fn consent(
     State(state): State<AppState>,
     headers: HeaderMap,
+    page: Page,
     Form(form): Form<ConsentForm>,
 ) -> Response {
     let provider = state.provider();
     let decision = match form.decision.as_str() {
         "allow" => Decision::Allow,
         "deny" => Decision::Deny,
-        _ => return error_page("the consent form was not understood"),
+        _ => return error_page(&page, "the consent form was not understood"),
     };
     let session = match session_of(&state, &headers).await {
         Ok(Some(s)) => s,
         Ok(None) => {
-            return error_page("your session has ended; go back to the service and sign in again")
+            return error_page(
+                &page,
+                "your session has ended; go back to the service and sign in again",
+            )
         }
         Err(r) => return r,
     };
@@ -373,7 +325,7 @@ async fn consent(
     .await
     {
         Ok(url) => see_other(&url),
-        Err(e) => authorize_error(&provider, e),
+        Err(e) => authorize_error(&page, &provider, e),
     }
 }
 
@@ -602,17 +554,19 @@ async fn revoke(
 async fn logout_get(
     State(state): State<AppState>,
     headers: HeaderMap,
+    page: Page,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
-    logout_common(state, headers, params).await
+    logout_common(state, headers, page, params).await
 }
 
 async fn logout_post(
     State(state): State<AppState>,
     headers: HeaderMap,
+    page: Page,
     Form(params): Form<Vec<(String, String)>>,
 ) -> Response {
-    logout_common(state, headers, params).await
+    logout_common(state, headers, page, params).await
 }
 
 fn clear_session_cookie(mut response: Response) -> Response {
@@ -628,6 +582,7 @@ fn clear_session_cookie(mut response: Response) -> Response {
 async fn logout_common(
     state: AppState,
     headers: HeaderMap,
+    page: Page,
     params: Vec<(String, String)>,
 ) -> Response {
     let get = |n: &str| {
@@ -655,28 +610,23 @@ async fn logout_common(
     };
     let valid = match logout::validate(&mut conn, &provider, &request, session.as_ref()).await {
         Ok(v) => v,
-        Err(message) => return error_page(&message),
+        Err(message) => return error_page(&page, &message),
     };
     match &session {
         Some(s) if !valid.hint_matches_session => {
             // Someone else's (or no) hint: ask the person before ending
             // their session (RP-Initiated Logout 1.0 section 2).
             let token = authorize::form_token(&provider.form_key, "logout", &s.session_id);
-            let body = format!(
-                "<p>Voulez-vous vous déconnecter de sqin{client} ? / Do you want to sign out of sqin{client}?</p>\
-                 <form method=\"post\" action=\"/logout/confirm\">\
-                 <input type=\"hidden\" name=\"form_token\" value=\"{token}\">\
-                 <input type=\"hidden\" name=\"redirect\" value=\"{redirect}\">\
-                 <button type=\"submit\">Se déconnecter / Sign out</button></form>",
-                client = valid
-                    .client
-                    .as_ref()
-                    .map(|c| format!(" ({})", escape(&c.name)))
-                    .unwrap_or_default(),
-                token = escape(&token),
-                redirect = escape(valid.redirect.as_deref().unwrap_or("")),
-            );
-            page(StatusCode::OK, "Déconnexion / Sign out", &body)
+            no_store(page.render(
+                "logout.html",
+                minijinja::context! {
+                    title_key => "logout.title",
+                    confirm => true,
+                    client => valid.client.as_ref().map(|c| c.name.clone()),
+                    form_token => token,
+                    redirect => valid.redirect.clone().unwrap_or_default(),
+                },
+            ))
         }
         _ => {
             drop(conn);
@@ -685,19 +635,18 @@ async fn logout_common(
                     return internal(e);
                 }
             }
-            clear_session_cookie(logged_out(valid.redirect.as_deref()))
+            clear_session_cookie(logged_out(&page, valid.redirect.as_deref()))
         }
     }
 }
 
-fn logged_out(redirect: Option<&str>) -> Response {
+fn logged_out(page: &Page, redirect: Option<&str>) -> Response {
     match redirect {
         Some(url) => see_other(url),
-        None => page(
-            StatusCode::OK,
-            "Déconnecté / Signed out",
-            "<p>Vous êtes déconnecté de sqin. / You are signed out of sqin.</p>",
-        ),
+        None => no_store(page.render(
+            "logout.html",
+            minijinja::context! { title_key => "logout.done_title", confirm => false },
+        )),
     }
 }
 
@@ -711,19 +660,20 @@ struct LogoutConfirm {
 async fn logout_confirm(
     State(state): State<AppState>,
     headers: HeaderMap,
+    page: Page,
     Form(form): Form<LogoutConfirm>,
 ) -> Response {
     let provider = state.provider();
     let session = match session_of(&state, &headers).await {
         Ok(Some(s)) => s,
-        Ok(None) => return clear_session_cookie(logged_out(None)),
+        Ok(None) => return clear_session_cookie(logged_out(&page, None)),
         Err(r) => return r,
     };
     let expected = authorize::form_token(&provider.form_key, "logout", &session.session_id);
     if !sqin_crypto::HashedSecret(sqin_crypto::sha256(expected.as_bytes()))
         .matches(&form.form_token)
     {
-        return error_page("this sign-out form is not valid for your session");
+        return error_page(&page, "this sign-out form is not valid for your session");
     }
     // The redirect came from a validated request, but re-check that it is a
     // registered post-logout URI before following it.
@@ -757,7 +707,7 @@ async fn logout_confirm(
     if let Err(e) = crate::backchannel::end_session(&state, &session.session_id).await {
         return internal(e);
     }
-    clear_session_cookie(logged_out(redirect.as_deref()))
+    clear_session_cookie(logged_out(&page, redirect.as_deref()))
 }
 
 // ---------------------------------------------------------------- consent withdrawal

@@ -30,6 +30,12 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "ledger_staff.html",
         include_str!("../../templates/ledger_staff.html"),
     ),
+    ("consent.html", include_str!("../../templates/consent.html")),
+    (
+        "signin_error.html",
+        include_str!("../../templates/signin_error.html"),
+    ),
+    ("logout.html", include_str!("../../templates/logout.html")),
 ];
 
 /// Unix seconds as an unambiguous date and time in UTC ("2026-03-02 14:05 UTC").
