@@ -108,3 +108,64 @@ both_backends!(
         server.stop().await;
     }
 );
+
+both_backends!(
+    async fn a_lapsed_consent_ends_with_its_tokens_and_is_recorded(db: TestDb) {
+        let server = TestServer::start(db).await;
+        let citizen = server.add_citizen("R-1").await;
+        let cookie = server.sign_in(&citizen.id).await;
+        let reg = server
+            .register_client(rp("Famille", CB, "openid profile"))
+            .await;
+        let id = reg.record.client_id.clone();
+        let secret = reg.client_secret.unwrap().expose().to_owned();
+        let (code, verifier) = code_for(&server, &cookie, &id, CB, "openid profile").await;
+        let (_, t, _) = token_request(
+            &server,
+            &id,
+            &secret,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CB),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+        let access = t["access_token"].as_str().unwrap().to_owned();
+        // Nothing lapses early.
+        sqin_server::oidc_housekeeping_pass(&server.services)
+            .await
+            .unwrap();
+        assert_eq!(userinfo(&server, &access).await.0, 200);
+        // A year passes.
+        sqin_store::testing::execute(
+            server.services.store.pool(),
+            "UPDATE consents SET expires_at = 1",
+        )
+        .await;
+        sqin_server::oidc_housekeeping_pass(&server.services)
+            .await
+            .unwrap();
+        assert_eq!(userinfo(&server, &access).await.0, 401);
+        let mut conn = server.services.store.pool().acquire().await.unwrap();
+        assert!(sqin_store::consents::live(&mut conn, &citizen.id, &id)
+            .await
+            .unwrap()
+            .is_none());
+        let history = sqin_ledger_service::history::download(
+            &mut conn,
+            &server.services.ledger,
+            &citizen.id,
+            &Default::default(),
+            sqin_server::now(),
+        )
+        .await
+        .unwrap();
+        assert!(history
+            .entries
+            .iter()
+            .any(|e| e.kind.as_str() == "consent_expired"));
+        server.stop().await;
+    }
+);

@@ -44,6 +44,11 @@ pub enum AuditEvent {
         consent_id: String,
         reason: String,
     },
+    ConsentExpired {
+        citizen_id: String,
+        client_id: String,
+        consent_id: String,
+    },
     Disclosure {
         citizen_id: String,
         client_id: String,

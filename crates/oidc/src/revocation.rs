@@ -72,3 +72,53 @@ pub async fn revoke_all_tokens(
             .len(),
     )
 }
+
+/// Ends consents whose time is up (a consent is valid only as long as its
+/// purpose needs, A-2.1 s. 53.1): each is closed, its tokens revoked, the
+/// RP told through back-channel logout, and `consent_expired` written to the
+/// ledger, one consent per transaction. Returns how many lapsed.
+pub async fn expire_consents(
+    conn: &mut Connection,
+    provider: &Provider,
+    now: i64,
+) -> Result<usize, OidcError> {
+    let lapsed = consents::lapsed(conn, now, 100).await?;
+    for consent in &lapsed {
+        let mut tx = sqin_store::begin_on(conn).await?;
+        // Only the first node to close it goes on.
+        if !consents::revoke(&mut tx, &consent.citizen_id, &consent.client_id, now).await? {
+            continue;
+        }
+        grants::revoke_for_citizen(
+            &mut tx,
+            &consent.citizen_id,
+            Some(&consent.client_id),
+            now,
+            "consent expired",
+        )
+        .await?;
+        crate::backchannel::queue_citizen_logout(
+            &mut tx,
+            provider,
+            &consent.citizen_id,
+            &consent.client_id,
+            now,
+        )
+        .await?;
+        provider
+            .audit
+            .record(
+                &mut tx,
+                AuditEvent::ConsentExpired {
+                    citizen_id: consent.citizen_id.clone(),
+                    client_id: consent.client_id.clone(),
+                    consent_id: consent.id.clone(),
+                },
+                now,
+            )
+            .await
+            .map_err(OidcError::Audit)?;
+        tx.commit().await?;
+    }
+    Ok(lapsed.len())
+}

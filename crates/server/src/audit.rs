@@ -40,6 +40,15 @@ fn to_ledger(event: AuditEvent) -> LedgerEvent {
             consent_id,
             reason,
         },
+        AuditEvent::ConsentExpired {
+            citizen_id,
+            client_id,
+            consent_id,
+        } => LedgerEvent::ConsentExpired {
+            citizen_id,
+            client_id,
+            consent_id,
+        },
         AuditEvent::Disclosure {
             citizen_id,
             client_id,

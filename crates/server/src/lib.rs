@@ -37,11 +37,24 @@ pub async fn run(
     });
     let housekeeping = tokio::spawn(ledger_housekeeping(services.clone()));
     let logout_sender = tokio::spawn(backchannel::run(services.clone()));
+    let oidc_housekeeping = {
+        let services = services.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                if let Err(e) = oidc_housekeeping_pass(&services).await {
+                    tracing::warn!(error = %e, "OIDC housekeeping failed");
+                }
+            }
+        })
+    };
     let services_for_exit = services.clone();
     let result = http::serve(http::router(services), &config, listener, shutdown).await;
     refresh.abort();
     housekeeping.abort();
     logout_sender.abort();
+    oidc_housekeeping.abort();
     // Entries queued by the last requests get their place before exit (any
     // left over wait for the next start or another node).
     if let Ok(mut conn) = services_for_exit.store.pool().acquire().await {
@@ -126,4 +139,20 @@ async fn ledger_housekeeping(services: Services) {
             }
         }
     }
+}
+
+/// Lapsed consents are closed (tokens revoked, the RP told, the ledger
+/// written); codes, refresh tokens, revocation entries, assertion ids and
+/// pending requests that no check can need any more are deleted.
+pub async fn oidc_housekeeping_pass(services: &Services) -> anyhow::Result<()> {
+    let t = now();
+    let mut conn = services.store.pool().acquire().await?;
+    let lapsed = sqin_oidc::revocation::expire_consents(&mut conn, &services.provider(), t).await?;
+    if lapsed > 0 {
+        services.backchannel_wake.notify_one();
+    }
+    sqin_store::grants::purge_expired(&mut conn, t).await?;
+    // A pending request is kept an hour past its expiry, for diagnosis.
+    sqin_store::auth_requests::delete_expired(&mut conn, t - 3600).await?;
+    Ok(())
 }

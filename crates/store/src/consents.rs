@@ -102,3 +102,16 @@ pub async fn revoke(
     .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Live consents whose expiry has passed, oldest first.
+pub async fn lapsed(conn: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<ConsentRecord>> {
+    let rows = sqlx::query(
+        "SELECT * FROM consents WHERE revoked_at IS NULL AND expires_at <= $1
+         ORDER BY expires_at, id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
