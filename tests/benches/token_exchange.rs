@@ -1,0 +1,198 @@
+//! The authorization-code exchange (the token endpoint's work for a sign-in),
+//! with and without the consent-ledger append, called in process on a real
+//! database. The "without" variant exists only here, in a benchmark: the
+//! server has no way to turn the ledger off.
+//!
+//! `cargo bench -p sqin-tests --bench token_exchange`
+//! (`SQIN_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/test` adds the
+//! PostgreSQL variant.)
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use sqin_oidc::audit::{AuditEvent, AuditFuture, AuditSink};
+use sqin_oidc::authorize::{self, Decision, Next};
+use sqin_oidc::token::{self, TokenRequest};
+use sqin_store::testing::TestDb;
+use sqin_store::Connection;
+
+/// Records nothing: the baseline the ledger's cost is measured against.
+struct NoLedger;
+impl AuditSink for NoLedger {
+    fn record<'c>(&'c self, _: &'c mut Connection, _: AuditEvent, _: i64) -> AuditFuture<'c> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+const CB: &str = "http://127.0.0.1:9/cb";
+
+struct Setup {
+    services: sqin_server::Services,
+    client: Arc<sqin_store::clients::ClientRecord>,
+    session: sqin_session::AuthenticatedSession,
+    _db: TestDb,
+}
+
+async fn setup(db: TestDb) -> Setup {
+    let dir = std::env::temp_dir().join(format!("sqin-bench-{}", std::process::id()));
+    let config = sqin_server::Config {
+        database_url: db.url.clone(),
+        data_dir: dir,
+        ..Default::default()
+    };
+    let services = sqin_server::bootstrap::open(config).await.unwrap();
+    let mut conn = services.store.pool().acquire().await.unwrap();
+    let (citizen, _) = sqin_register::add_citizen(
+        &mut conn,
+        &services.codes,
+        sqin_register::NewCitizen {
+            register_id: "BENCH-1".into(),
+            given_name: "Aline".into(),
+            family_name: "Exemple".into(),
+            birthdate: "1984-03-02".into(),
+            ..Default::default()
+        },
+        sqin_server::now(),
+    )
+    .await
+    .unwrap();
+    let (_, session) = sqin_session::start(
+        &mut conn,
+        &citizen.id,
+        sqin_session::acr::SUBSTANTIAL,
+        &["hwk", "user"],
+        sqin_server::now(),
+    )
+    .await
+    .unwrap();
+    let reg = sqin_oidc::client::register(
+        &mut conn,
+        sqin_oidc::client::ClientRegistration {
+            name: "Bench".into(),
+            redirect_uris: vec![CB.into()],
+            scopes: vec!["openid profile".into()],
+            ..Default::default()
+        },
+        sqin_server::now(),
+    )
+    .await
+    .unwrap();
+    let client = Arc::new(reg.record);
+    Setup {
+        services,
+        client,
+        session,
+        _db: db,
+    }
+}
+
+/// A fresh code through the real authorization path (consent given once).
+async fn fresh_code(s: &Setup, provider: &sqin_oidc::Provider, challenge: &str) -> String {
+    let mut conn = s.services.store.pool().acquire().await.unwrap();
+    let params: Vec<(String, String)> = [
+        ("response_type", "code"),
+        ("client_id", s.client.client_id.as_str()),
+        ("redirect_uri", CB),
+        ("scope", "openid profile"),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let t = sqin_server::now();
+    let req = authorize::begin(&mut conn, provider, &params, t)
+        .await
+        .unwrap();
+    let next = authorize::next_step(&mut conn, provider, &req.id, Some(&s.session), t)
+        .await
+        .unwrap();
+    let url = match next {
+        Next::Redirect(url) => url,
+        Next::Consent(p) => authorize::decide(
+            &mut conn,
+            provider,
+            &req.id,
+            &p.form_token,
+            Decision::Allow,
+            &s.session,
+            t,
+        )
+        .await
+        .unwrap(),
+        Next::Login { .. } => panic!("the session should do"),
+    };
+    url::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
+}
+
+fn bench_backend(c: &mut Criterion, name: &str, db: impl Fn() -> TestDb) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let mut group = c.benchmark_group(format!("token_exchange/{name}"));
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(8));
+    for ledger in [true, false] {
+        let s = rt.block_on(setup(db()));
+        let mut provider = s.services.provider();
+        if !ledger {
+            provider.audit = Arc::new(NoLedger);
+        }
+        let label = if ledger {
+            "with_ledger"
+        } else {
+            "without_ledger"
+        };
+        group.bench_function(label, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let code = fresh_code(&s, &provider, challenge).await;
+                        let request = TokenRequest {
+                            grant_type: Some("authorization_code".into()),
+                            code: Some(code),
+                            redirect_uri: Some(CB.into()),
+                            code_verifier: Some(verifier.into()),
+                            ..Default::default()
+                        };
+                        let mut conn = sqin_store::LazyConnection::new(s.services.store.pool());
+                        let start = Instant::now();
+                        let r = token::exchange(
+                            &mut conn,
+                            &provider,
+                            &s.client,
+                            &request,
+                            sqin_server::now(),
+                        )
+                        .await;
+                        total += start.elapsed();
+                        assert!(r.is_ok(), "{r:?}");
+                    }
+                    total
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    bench_backend(c, "sqlite", || rt.block_on(TestDb::sqlite()));
+    if let Ok(url) = std::env::var("SQIN_BENCH_POSTGRES") {
+        std::env::set_var("SQIN_TEST_POSTGRES_URL", url);
+        bench_backend(c, "postgres", || rt.block_on(TestDb::postgres()).unwrap());
+    }
+}
+
+criterion_group!(token, benches);
+criterion_main!(token);
