@@ -20,8 +20,10 @@ pub struct TestServer {
     pub db: TestDb,
     shutdown: Option<oneshot::Sender<()>>,
     join: Option<JoinHandle<anyhow_free::Result>>,
-    /// The back-channel logout sender, as `sqin serve` runs it.
+    /// The back-channel logout sender and the revocation feed, as `sqin
+    /// serve` runs them.
     logout_sender: JoinHandle<()>,
+    revocation_feed: JoinHandle<()>,
     _data_dir: DataDir,
 }
 
@@ -65,6 +67,7 @@ impl TestServer {
         let (tx, rx) = oneshot::channel::<()>();
         let router = sqin_server::http::router(services.clone()).merge(extra);
         let logout_sender = tokio::spawn(sqin_server::backchannel::run(services.clone()));
+        let revocation_feed = tokio::spawn(sqin_server::revocation_feed(services.clone()));
         let join = tokio::spawn(async move {
             sqin_server::http::serve(router, &config, listener, async {
                 let _ = rx.await;
@@ -81,6 +84,7 @@ impl TestServer {
             shutdown: Some(tx),
             join: Some(join),
             logout_sender,
+            revocation_feed,
             _data_dir: DataDir(data_dir),
         };
         server.wait_ready().await;
@@ -107,6 +111,7 @@ impl TestServer {
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) {
         self.logout_sender.abort();
+        self.revocation_feed.abort();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

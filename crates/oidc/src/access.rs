@@ -67,7 +67,11 @@ pub async fn validate(
         return Err(invalid_token("the access token has expired"));
     }
     let jti = str_claim("jti").ok_or_else(|| invalid_token("the access token is invalid"))?;
-    if grants::access_token_revoked(conn, jti).await? {
+    let revoked = match provider.revoked.check(jti, now) {
+        Some(revoked) => revoked,
+        None => grants::access_token_revoked(conn, jti).await?,
+    };
+    if revoked {
         return Err(invalid_token("the access token was revoked"));
     }
     let grant = match str_claim("gid") {
@@ -289,6 +293,7 @@ pub async fn revoke(
         if let (Some(client_id), Some(jti)) = (client_id, jti) {
             if client_id == caller.client_id && exp > now {
                 grants::revoke_access_token(conn, jti, exp).await?;
+                provider.revoked.insert(jti, now);
             }
         }
     }

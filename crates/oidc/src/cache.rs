@@ -97,3 +97,101 @@ impl std::fmt::Debug for VerifiedTokens {
         f.write_str("VerifiedTokens")
     }
 }
+
+/// This node's copy of the revoked access-token ids, refreshed from the
+/// database every second by the server, so that checking a token's
+/// revocation on every use costs no database round trip. A revocation made
+/// on this node is in the set at once; one made on another node arrives
+/// within the refresh interval (the propagation window RFC 7009 2.2 allows
+/// and asks to keep short). When the copy is older than `max_age` seconds
+/// (the refresher stopped, the database is unreachable), callers fall back to
+/// the database.
+pub struct RevokedAccessTokens {
+    max_age: i64,
+    state: RwLock<RevokedState>,
+}
+
+#[derive(Default)]
+struct RevokedState {
+    /// The database's list at the last refresh.
+    loaded: std::collections::HashSet<String>,
+    loaded_at: Option<i64>,
+    /// Revocations made on this node, with when: kept across refreshes for
+    /// a few seconds, so a refresh that read the database just before such a
+    /// revocation committed cannot drop it.
+    local: HashMap<String, i64>,
+}
+
+impl RevokedAccessTokens {
+    pub fn new(max_age: i64) -> Self {
+        Self {
+            max_age,
+            state: RwLock::new(RevokedState::default()),
+        }
+    }
+
+    /// `Some(revoked)` from a fresh copy; `None` when the copy is stale.
+    pub fn check(&self, jti: &str, now: i64) -> Option<bool> {
+        let state = self.state.read().ok()?;
+        if state.local.contains_key(jti) {
+            return Some(true);
+        }
+        match state.loaded_at {
+            Some(loaded) if now - loaded <= self.max_age => Some(state.loaded.contains(jti)),
+            _ => None,
+        }
+    }
+
+    pub fn insert(&self, jti: &str, now: i64) {
+        if let Ok(mut state) = self.state.write() {
+            state.local.insert(jti.to_owned(), now);
+        }
+    }
+
+    /// Replaces the copy with the database's list, read at `loaded_at`.
+    pub fn replace(&self, jtis: std::collections::HashSet<String>, loaded_at: i64) {
+        if let Ok(mut state) = self.state.write() {
+            state.loaded = jtis;
+            state.loaded_at = Some(loaded_at);
+            let keep_after = loaded_at - 5;
+            state.local.retain(|_, at| *at >= keep_after);
+        }
+    }
+}
+
+impl Default for RevokedAccessTokens {
+    fn default() -> Self {
+        Self::new(3)
+    }
+}
+
+impl std::fmt::Debug for RevokedAccessTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RevokedAccessTokens")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revoked_copy_is_used_only_while_fresh_and_keeps_local_revocations() {
+        let r = RevokedAccessTokens::new(3);
+        assert_eq!(r.check("a", 100), None, "never loaded: ask the database");
+        r.replace(["a".to_owned()].into_iter().collect(), 100);
+        assert_eq!(r.check("a", 101), Some(true));
+        assert_eq!(r.check("b", 101), Some(false));
+        assert_eq!(r.check("b", 104), None, "stale");
+        // A local revocation survives a refresh that did not see it yet.
+        r.insert("c", 105);
+        r.replace(Default::default(), 105);
+        assert_eq!(r.check("c", 106), Some(true));
+        r.replace(Default::default(), 120);
+        assert_eq!(
+            r.check("c", 120),
+            Some(false),
+            "the database is the truth after a while"
+        );
+    }
+}

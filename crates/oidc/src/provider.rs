@@ -46,6 +46,7 @@ pub struct Provider {
     pub audit: Arc<dyn AuditSink>,
     pub clients: Arc<crate::cache::ClientCache>,
     pub verified: Arc<crate::cache::VerifiedTokens>,
+    pub revoked: Arc<crate::cache::RevokedAccessTokens>,
 }
 
 impl Provider {

@@ -33,6 +33,8 @@ pub struct Services {
     pub clients: Arc<sqin_oidc::cache::ClientCache>,
     /// Access tokens whose signature this node has verified.
     pub verified_tokens: Arc<sqin_oidc::cache::VerifiedTokens>,
+    /// This node's copy of the revoked access-token ids.
+    pub revoked_tokens: Arc<sqin_oidc::cache::RevokedAccessTokens>,
     /// Wakes the back-channel logout sender after a logout.
     pub backchannel_wake: Arc<tokio::sync::Notify>,
     /// Outgoing HTTP (back-channel logout deliveries).
@@ -176,6 +178,7 @@ pub async fn open(config: Config) -> anyhow::Result<Services> {
         ledger,
         clients: Arc::new(sqin_oidc::cache::ClientCache::new(client_cache_secs)),
         verified_tokens: Arc::new(sqin_oidc::cache::VerifiedTokens::default()),
+        revoked_tokens: Arc::default(),
         discovery_document: Arc::default(),
         backchannel_wake: Arc::default(),
         http: crate::backchannel::http_client(),
@@ -206,6 +209,7 @@ impl Services {
             audit: self.audit.clone(),
             clients: self.clients.clone(),
             verified: self.verified_tokens.clone(),
+            revoked: self.revoked_tokens.clone(),
         }
     }
 

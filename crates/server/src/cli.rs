@@ -100,7 +100,8 @@ pub enum ClientCommand {
     Remove {
         client_id: String,
     },
-    /// Issue a new secret; the old one stops working at once.
+    /// Issue a new secret; the old one stops working within
+    /// `client_cache_secs` (5 s) on every node.
     RotateSecret {
         client_id: String,
     },

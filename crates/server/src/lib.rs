@@ -37,6 +37,7 @@ pub async fn run(
     });
     let housekeeping = tokio::spawn(ledger_housekeeping(services.clone()));
     let logout_sender = tokio::spawn(backchannel::run(services.clone()));
+    let revocation_feed = tokio::spawn(revocation_feed(services.clone()));
     let oidc_housekeeping = {
         let services = services.clone();
         tokio::spawn(async move {
@@ -55,6 +56,7 @@ pub async fn run(
     housekeeping.abort();
     logout_sender.abort();
     oidc_housekeeping.abort();
+    revocation_feed.abort();
     // Entries queued by the last requests get their place before exit (any
     // left over wait for the next start or another node).
     if let Ok(mut conn) = services_for_exit.store.pool().acquire().await {
@@ -154,5 +156,29 @@ pub async fn oidc_housekeeping_pass(services: &Services) -> anyhow::Result<()> {
     sqin_store::grants::purge_expired(&mut conn, t).await?;
     // A pending request is kept an hour past its expiry, for diagnosis.
     sqin_store::auth_requests::delete_expired(&mut conn, t - 3600).await?;
+    Ok(())
+}
+
+/// Keeps this node's copy of the revoked access-token ids fresh (every
+/// second) until the process stops.
+pub async fn revocation_feed(services: Services) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Err(e) = refresh_revoked_tokens(&services).await {
+            tracing::warn!(error = %e, "could not refresh revoked access tokens");
+        }
+    }
+}
+
+/// Refreshes this node's copy of the revoked access-token ids (see
+/// `sqin_oidc::cache::RevokedAccessTokens`).
+pub async fn refresh_revoked_tokens(services: &Services) -> anyhow::Result<()> {
+    let t = now();
+    let mut conn = services.store.pool().acquire().await?;
+    let jtis = sqin_store::grants::revoked_access_tokens(&mut conn, t).await?;
+    services
+        .revoked_tokens
+        .replace(jtis.into_iter().collect(), t);
     Ok(())
 }

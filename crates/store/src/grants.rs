@@ -319,6 +319,15 @@ pub async fn access_token_revoked(conn: &mut AnyConnection, jti: &str) -> Result
     Ok(row.is_some())
 }
 
+/// Every revoked access-token id that has not expired yet.
+pub async fn revoked_access_tokens(conn: &mut AnyConnection, now: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query("SELECT jti FROM revoked_access_tokens WHERE expires_at > $1")
+        .bind(now)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(|r| Ok(r.try_get("jti")?)).collect()
+}
+
 /// Records a client assertion's `jti`; false when it was already used
 /// (RFC 7523 3: replay).
 pub async fn record_assertion_jti(
