@@ -38,6 +38,16 @@ pub fn routes() -> Router<AppState> {
 
 // ---------------------------------------------------------------- helpers
 
+/// A pooled connection, or the handler answers `server_error` (logged).
+macro_rules! acquire_or_return {
+    ($state:expr) => {
+        match $state.store.pool().acquire().await {
+            Ok(c) => c,
+            Err(e) => return internal(e),
+        }
+    };
+}
+
 /// An internal failure: logged here, a bare `server_error` to the client.
 fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "internal error");
@@ -179,10 +189,7 @@ async fn authorize_common(
     params: Vec<(String, String)>,
 ) -> Response {
     let provider = state.provider();
-    let mut conn = match state.store.pool().acquire().await {
-        Ok(c) => c,
-        Err(e) => return internal(e),
-    };
+    let mut conn = acquire_or_return!(state);
     let request = match authorize::begin(&mut conn, &provider, &params, now()).await {
         Ok(r) => r,
         Err(e) => return authorize_error(&page, &provider, e),
@@ -211,10 +218,7 @@ async fn step(state: AppState, headers: HeaderMap, page: Page, request_id: &str)
         Ok(s) => s,
         Err(r) => return r,
     };
-    let mut conn = match state.store.pool().acquire().await {
-        Ok(c) => c,
-        Err(e) => return internal(e),
-    };
+    let mut conn = acquire_or_return!(state);
     match authorize::next_step(&mut conn, &provider, request_id, session.as_ref(), now()).await {
         Ok(Next::Redirect(url)) => see_other(&url),
         Ok(Next::Login {
@@ -309,10 +313,7 @@ async fn consent(
         }
         Err(r) => return r,
     };
-    let mut conn = match state.store.pool().acquire().await {
-        Ok(c) => c,
-        Err(e) => return internal(e),
-    };
+    let mut conn = acquire_or_return!(state);
     match authorize::decide(
         &mut conn,
         &provider,
@@ -461,10 +462,7 @@ async fn userinfo_common(state: AppState, token: Option<String>) -> Response {
         return no_store(r);
     };
     let provider = state.provider();
-    let mut conn = match state.store.pool().acquire().await {
-        Ok(c) => c,
-        Err(e) => return internal(e),
-    };
+    let mut conn = acquire_or_return!(state);
     match access::userinfo(&mut conn, &provider, &token, now()).await {
         Ok(body) => no_store(Json(body).into_response()),
         Err(e) => bearer_error(&e),
@@ -604,10 +602,7 @@ async fn logout_common(
         Err(r) => return r,
     };
     let provider = state.provider();
-    let mut conn = match state.store.pool().acquire().await {
-        Ok(c) => c,
-        Err(e) => return internal(e),
-    };
+    let mut conn = acquire_or_return!(state);
     let valid = match logout::validate(&mut conn, &provider, &request, session.as_ref()).await {
         Ok(v) => v,
         Err(message) => return error_page(&page, &message),
@@ -677,10 +672,7 @@ async fn logout_confirm(
     }
     // The redirect came from a validated request, but re-check that it is a
     // registered post-logout URI before following it.
-    let mut conn = match state.store.pool().acquire().await {
-        Ok(c) => c,
-        Err(e) => return internal(e),
-    };
+    let mut conn = acquire_or_return!(state);
     let redirect = if form.redirect.is_empty() {
         None
     } else {
