@@ -364,3 +364,33 @@ pub async fn introspect(
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()
 }
+
+/// A relying party's back-channel endpoint: records each logout token and
+/// answers with the next status in `script` (then 200).
+pub async fn backchannel_receiver(
+    script: Vec<u16>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let script = std::sync::Arc::new(std::sync::Mutex::new(script));
+    let (s, sc) = (seen.clone(), script.clone());
+    let app = axum::Router::new().route(
+        "/bcl",
+        axum::routing::post(move |axum::Form(form): axum::Form<Vec<(String, String)>>| {
+            let (s, sc) = (s.clone(), sc.clone());
+            async move {
+                let token = form
+                    .iter()
+                    .find(|(k, _)| k == "logout_token")
+                    .map(|(_, v)| v.clone());
+                s.lock().unwrap().push(token.unwrap_or_default());
+                let mut sc = sc.lock().unwrap();
+                let status = if sc.is_empty() { 200 } else { sc.remove(0) };
+                axum::http::StatusCode::from_u16(status).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/bcl"), seen)
+}

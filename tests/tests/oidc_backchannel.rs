@@ -1,41 +1,10 @@
 //! Back-channel logout (OpenID Back-Channel Logout 1.0), the provider's side:
 //! signed logout tokens with the RP's own pairwise `sub` and `sid`, retried
 //! on failure, every attempt recorded.
-use std::sync::{Arc, Mutex};
-
-use axum::routing::post;
 use serde_json::Value;
 use sqin_tests::*;
 
 const CB: &str = "http://127.0.0.1:9/cb";
-
-/// A relying party's back-channel endpoint: records each logout token and
-/// answers with the next status in `script` (then 200).
-async fn receiver(script: Vec<u16>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let script = Arc::new(Mutex::new(script));
-    let (s, sc) = (seen.clone(), script.clone());
-    let app = axum::Router::new().route(
-        "/bcl",
-        post(move |axum::Form(form): axum::Form<Vec<(String, String)>>| {
-            let (s, sc) = (s.clone(), sc.clone());
-            async move {
-                let token = form
-                    .iter()
-                    .find(|(k, _)| k == "logout_token")
-                    .map(|(_, v)| v.clone());
-                s.lock().unwrap().push(token.unwrap_or_default());
-                let mut sc = sc.lock().unwrap();
-                let status = if sc.is_empty() { 200 } else { sc.remove(0) };
-                axum::http::StatusCode::from_u16(status).unwrap()
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}/bcl"), seen)
-}
 
 /// Waits (at most 10 s; the sender retries every 2 s) until the client's first delivery satisfies `done`.
 async fn wait_for(
@@ -72,7 +41,7 @@ both_backends!(
         let server = TestServer::start(db).await;
         let citizen = server.add_citizen("R-1").await;
         let cookie = server.sign_in(&citizen.id).await;
-        let (uri, seen) = receiver(vec![500]).await;
+        let (uri, seen) = backchannel_receiver(vec![500]).await;
         let reg = server
             .register_client(sqin_oidc::client::ClientRegistration {
                 backchannel_logout_uri: Some(uri.clone()),
@@ -168,7 +137,7 @@ both_backends!(
         let server = TestServer::start(db).await;
         let citizen = server.add_citizen("R-1").await;
         let cookie = server.sign_in(&citizen.id).await;
-        let (uri, seen) = receiver(vec![]).await;
+        let (uri, seen) = backchannel_receiver(vec![]).await;
         let reg = server
             .register_client(sqin_oidc::client::ClientRegistration {
                 backchannel_logout_uri: Some(uri),

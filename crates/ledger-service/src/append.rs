@@ -27,7 +27,7 @@ use sqin_store::{Backend, Connection};
 
 use crate::entry::{Entry, ENTRY_VERSION};
 use crate::event::{EntryKind, Housekeeping, LedgerEvent};
-use crate::handle::{data_key_label, CachedFrontier};
+use crate::handle::{data_key_label, CachedFrontier, ForgetKeys};
 use crate::tree::{current_frontier, node_rows};
 use crate::{Ledger, LedgerServiceError};
 
@@ -112,26 +112,75 @@ pub async fn append(
     event: LedgerEvent,
     now: i64,
 ) -> Result<Appended, LedgerServiceError> {
+    event
+        .validate()
+        .map_err(LedgerServiceError::InvalidRequest)?;
+    let kind = event.kind();
+    let subject = ledger.pseudonym(event.citizen_id());
+    let plaintext = serde_json::to_vec(&event)?;
+    let uid = Entry::new_uid()?;
+    let slot = (subject.clone(), kind.as_str(), period_start(ledger, now));
+    // The usual case: the key is cached, and one statement both checks that
+    // it still exists (a shred on another node may have destroyed it) and
+    // queues the entry.
+    if let Some(cached) = ledger.cached_data_key(&slot, now) {
+        let aad = Entry::aad(&uid, now, kind, &subject, &cached.id);
+        let row = queued_row(
+            &uid,
+            kind,
+            now,
+            &subject,
+            &cached.id,
+            seal(&cached.key, &plaintext, &aad)?,
+        );
+        if store::enqueue_if_key_exists(conn, ledger.backend(), &row).await? {
+            return Ok(Appended { uid });
+        }
+        ledger.forget_data_keys(ForgetKeys::Slot(&slot));
+    }
     if ledger.backend() == Backend::Sqlite {
         // SQLite has one writer anyway; taking the write lock before reading
-        // the data key keeps the transaction from failing on a stale read.
+        // the data key keeps a deferred transaction from failing on a stale
+        // read. (The cached path above reads and writes in one statement.)
         store::lock(conn, ledger.backend()).await?;
     }
-    let sealed = seal_event(conn, ledger, &event, now).await?;
-    store::enqueue(
-        conn,
-        &QueuedRow {
-            id: 0,
-            uid: sealed.uid.clone(),
-            kind: sealed.kind.as_str().to_owned(),
-            created_at: now,
-            subject: sealed.subject,
-            data_key_id: sealed.key_id,
-            sealed: sealed.sealed,
-        },
-    )
-    .await?;
-    Ok(Appended { uid: sealed.uid })
+    let (key_id, data_key) = data_key_for(conn, ledger, &subject, kind, now).await?;
+    let aad = Entry::aad(&uid, now, kind, &subject, &key_id);
+    let row = queued_row(
+        &uid,
+        kind,
+        now,
+        &subject,
+        &key_id,
+        seal(&data_key, &plaintext, &aad)?,
+    );
+    store::enqueue(conn, &row).await?;
+    Ok(Appended { uid })
+}
+
+fn queued_row(
+    uid: &str,
+    kind: EntryKind,
+    now: i64,
+    subject: &str,
+    key_id: &str,
+    sealed: Vec<u8>,
+) -> QueuedRow {
+    QueuedRow {
+        id: 0,
+        uid: uid.to_owned(),
+        kind: kind.as_str().to_owned(),
+        created_at: now,
+        subject: subject.to_owned(),
+        data_key_id: key_id.to_owned(),
+        sealed,
+    }
+}
+
+/// Start of the data-key period `now` falls in.
+fn period_start(ledger: &Ledger, now: i64) -> i64 {
+    let period = ledger.data_key_period();
+    now.div_euclid(period) * period
 }
 
 /// Records `event` with its sequence number assigned in the caller's
@@ -346,7 +395,7 @@ async fn data_key_for(
     now: i64,
 ) -> Result<(String, DataKey), LedgerServiceError> {
     let period = ledger.data_key_period();
-    let period_start = now.div_euclid(period) * period;
+    let period_start = period_start(ledger, now);
     let row = match store::data_key_for(conn, subject, kind.as_str(), period_start).await? {
         Some(row) => row,
         None => {
@@ -369,6 +418,12 @@ async fn data_key_for(
         }
     };
     let key = unwrap_row(ledger, &row)?;
+    ledger.cache_data_key(
+        (subject.to_owned(), kind.as_str(), period_start),
+        row.id.clone(),
+        key.clone(),
+        now,
+    );
     Ok((row.id, key))
 }
 

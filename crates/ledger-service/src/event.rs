@@ -108,6 +108,27 @@ impl EntryKind {
         Self::ALL.into_iter().find(|k| k.as_str() == text)
     }
 
+    /// The element of the privacy impact assessment (`pia/inventory.toml`)
+    /// that declares this kind's sealed personal part, and whose retention
+    /// the purge enforces; `None` for housekeeping kinds, which have none.
+    pub fn pia_element(self) -> Option<&'static str> {
+        Some(match self {
+            Self::ConsentGranted | Self::ConsentRevoked | Self::ConsentExpired => {
+                "ledger.consent_record"
+            }
+            Self::Disclosure => "ledger.disclosure_record",
+            Self::SignIn => "ledger.sign_in_record",
+            Self::PasskeyAdded
+            | Self::PasskeyRemoved
+            | Self::CodeReissued
+            | Self::Recovery
+            | Self::SignCountRegression
+            | Self::CodeRefused => "ledger.security_record",
+            Self::StaffAccess => "ledger.staff_access_record",
+            Self::RetentionPurge | Self::AccountShredded => return None,
+        })
+    }
+
     /// Whether entries of this kind have a sealed personal part.
     pub fn is_personal(self) -> bool {
         Self::PERSONAL.contains(&self)

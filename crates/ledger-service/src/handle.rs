@@ -2,10 +2,11 @@
 //! once at start-up and shared (cheaply cloned) by the HTTP handlers, the
 //! background tasks and the CLI.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use sqin_crypto::{random_bytes, HmacKey, KeyEncryptionKey};
-use sqin_ledger::{EcdsaNoteSigner, EcdsaNoteVerifier, Frontier, Hash};
+use sqin_ledger::{DataKey, EcdsaNoteSigner, EcdsaNoteVerifier, Frontier, Hash};
 use sqin_store::{secrets, Backend, Store};
 
 use crate::retention::Retention;
@@ -63,6 +64,55 @@ pub(crate) struct CachedFrontier {
     pub frontier: Frontier,
 }
 
+/// Unwrapped data keys this process used recently, so that an append needs
+/// one statement (the queue insert, which checks that the key still exists)
+/// instead of two. Entries live [`DATA_KEY_CACHE_SECS`]: a key destroyed by
+/// another node is refused by that check at once and leaves this process's
+/// memory within that time.
+#[derive(Default)]
+pub(crate) struct DataKeyCache {
+    keys: HashMap<DataKeySlot, CachedDataKey>,
+}
+
+/// One citizen's key slot: pseudonym, entry kind, period start.
+pub(crate) type DataKeySlot = (String, &'static str, i64);
+
+#[derive(Clone)]
+pub(crate) struct CachedDataKey {
+    pub id: String,
+    pub key: DataKey,
+    cached_at: i64,
+}
+
+/// How long an unwrapped data key stays in a process's memory.
+pub const DATA_KEY_CACHE_SECS: i64 = 60;
+/// Most keys cached at once (about 100 bytes each); the cache starts over
+/// when full.
+const DATA_KEY_CACHE_MAX: usize = 8192;
+
+impl DataKeyCache {
+    fn get(&self, slot: &DataKeySlot, now: i64) -> Option<CachedDataKey> {
+        self.keys
+            .get(slot)
+            .filter(|k| now.saturating_sub(k.cached_at) < DATA_KEY_CACHE_SECS && now >= k.cached_at)
+            .cloned()
+    }
+
+    fn put(&mut self, slot: DataKeySlot, id: String, key: DataKey, now: i64) {
+        if self.keys.len() >= DATA_KEY_CACHE_MAX {
+            self.keys.clear();
+        }
+        self.keys.insert(
+            slot,
+            CachedDataKey {
+                id,
+                key,
+                cached_at: now,
+            },
+        );
+    }
+}
+
 struct Inner {
     origin: String,
     signer: EcdsaNoteSigner,
@@ -74,6 +124,7 @@ struct Inner {
     data_key_period: i64,
     backend: Backend,
     frontier: Mutex<Option<CachedFrontier>>,
+    data_keys: Mutex<DataKeyCache>,
 }
 
 /// The consent ledger's keys and settings. Clone it freely.
@@ -142,9 +193,10 @@ impl Ledger {
         settings: LedgerSettings,
         now: i64,
     ) -> Result<Ledger, LedgerServiceError> {
-        settings.retention.validate().map_err(|e| {
-            LedgerServiceError::InvalidSetting(format!("ledger_retention_days: {e}"))
-        })?;
+        settings
+            .retention
+            .validate()
+            .map_err(|e| LedgerServiceError::InvalidSetting(format!("ledger retention: {e}")))?;
         if !(MIN_PERIOD..=MAX_PERIOD).contains(&settings.data_key_period_secs) {
             return Err(LedgerServiceError::InvalidSetting(
                 "the data-key period must be between 1 hour and 366 days".into(),
@@ -213,6 +265,7 @@ impl Ledger {
                 data_key_period: settings.data_key_period_secs,
                 backend: store.backend(),
                 frontier: Mutex::new(None),
+                data_keys: Mutex::new(DataKeyCache::default()),
             }),
         };
         crate::checkpoints::publish(
@@ -284,12 +337,47 @@ impl Ledger {
         }
     }
 
+    fn data_key_cache(&self) -> std::sync::MutexGuard<'_, DataKeyCache> {
+        match self.inner.data_keys.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// A data key this process unwrapped less than a minute ago.
+    pub(crate) fn cached_data_key(&self, slot: &DataKeySlot, now: i64) -> Option<CachedDataKey> {
+        self.data_key_cache().get(slot, now)
+    }
+
+    pub(crate) fn cache_data_key(&self, slot: DataKeySlot, id: String, key: DataKey, now: i64) {
+        self.data_key_cache().put(slot, id, key, now);
+    }
+
+    /// Forgets cached keys: one slot, or every slot of a pseudonym, or all.
+    pub(crate) fn forget_data_keys(&self, which: ForgetKeys<'_>) {
+        let mut cache = self.data_key_cache();
+        match which {
+            ForgetKeys::Slot(slot) => {
+                cache.keys.remove(slot);
+            }
+            ForgetKeys::Subject(subject) => cache.keys.retain(|(s, _, _), _| s != subject),
+            ForgetKeys::All => cache.keys.clear(),
+        }
+    }
+
     pub(crate) fn cache_frontier(&self, value: Option<CachedFrontier>) {
         match self.inner.frontier.lock() {
             Ok(mut guard) => *guard = value,
             Err(poisoned) => *poisoned.into_inner() = value,
         }
     }
+}
+
+/// Which cached data keys [`Ledger::forget_data_keys`] drops.
+pub(crate) enum ForgetKeys<'a> {
+    Slot(&'a DataKeySlot),
+    Subject(&'a str),
+    All,
 }
 
 /// The label a data key is wrapped with, binding it to its row.

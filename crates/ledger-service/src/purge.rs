@@ -15,6 +15,7 @@ use sqin_store::Connection;
 use crate::append::{append_locked, Body, EntryId};
 use crate::entry::Entry;
 use crate::event::{EntryKind, Housekeeping};
+use crate::handle::ForgetKeys;
 use crate::{Ledger, LedgerServiceError};
 
 /// What a purge found or did, per entry kind.
@@ -101,6 +102,7 @@ pub async fn purge(
                 break;
             }
             let destroyed = store::delete_data_keys(&mut tx, &keys).await?;
+            ledger.forget_data_keys(ForgetKeys::All);
             let entry = append_locked(
                 &mut tx,
                 ledger,
@@ -156,6 +158,7 @@ pub async fn shred_citizen(
         .map(|k| k.id)
         .collect();
     let keys_destroyed = store::delete_data_keys(conn, &keys).await?;
+    ledger.forget_data_keys(ForgetKeys::Subject(&subject));
     let entry = append_locked(
         conn,
         ledger,

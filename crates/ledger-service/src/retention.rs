@@ -1,7 +1,9 @@
 //! How long the personal part of each kind of entry is kept.
 //!
-//! Read from configuration today (`ledger_retention_days`), from the privacy
-//! impact assessment in `pia/` once it is code. Retention is enforced by
+//! The server reads it from the privacy impact assessment it adopted
+//! (`pia/inventory.toml`: each kind's [`EntryKind::pia_element`] has a
+//! `retention` such as `P5Y`), so the period a reviewer reads is the period
+//! the code enforces. Retention is enforced by
 //! destroying data keys ([`crate::purge`]); a key covers one citizen, one
 //! kind and one period, so an entry's personal part is destroyed between its
 //! retention and its retention plus one key period.
@@ -12,10 +14,10 @@ use crate::event::EntryKind;
 
 /// Retention in days for the personal part of each kind of entry.
 ///
-/// The defaults are placeholders until the PIA sets them: five years for
-/// consents, disclosures and staff accesses (the Commission can ask about a
-/// disclosure long after it happened; the incident register keeps five
-/// years), two years for account security events, one year for sign-ins.
+/// The default equals the repository's PIA (a test keeps them equal) and
+/// serves tools and tests that have no PIA at hand: five years for consents,
+/// disclosures and staff accesses, two years for account security events,
+/// one year for sign-ins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Retention {
@@ -86,6 +88,25 @@ impl Retention {
             EntryKind::StaffAccess => self.staff_access,
             EntryKind::RetentionPurge | EntryKind::AccountShredded => return None,
         })
+    }
+
+    /// Retention built from a function of the kind (the server passes the
+    /// PIA's periods).
+    pub fn from_days(days: impl Fn(EntryKind) -> i64) -> Retention {
+        Retention {
+            consent_granted: days(EntryKind::ConsentGranted),
+            consent_revoked: days(EntryKind::ConsentRevoked),
+            consent_expired: days(EntryKind::ConsentExpired),
+            disclosure: days(EntryKind::Disclosure),
+            sign_in: days(EntryKind::SignIn),
+            passkey_added: days(EntryKind::PasskeyAdded),
+            passkey_removed: days(EntryKind::PasskeyRemoved),
+            code_reissued: days(EntryKind::CodeReissued),
+            recovery: days(EntryKind::Recovery),
+            sign_count_regression: days(EntryKind::SignCountRegression),
+            code_refused: days(EntryKind::CodeRefused),
+            staff_access: days(EntryKind::StaffAccess),
+        }
     }
 
     /// Every period is between 1 day and [`MAX_RETENTION_DAYS`]; the error

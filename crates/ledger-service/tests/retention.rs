@@ -292,3 +292,50 @@ both_backends!(
         all_proofs_verify(&store, &ledger, before.tree_size, before.root_hash, T0 + 50).await;
     }
 );
+
+both_backends!(
+    async fn a_key_shredded_by_another_node_is_never_used_again(db: TestDb) {
+        let store = db.open().await;
+        // Two processes on one database: each caches the keys it used.
+        let node_a = open_ledger(&store).await;
+        let node_b = open_ledger(&store).await;
+        let mut conn = store.pool().acquire().await.unwrap();
+        append(&mut conn, &node_a, sign_in("alice"), T0)
+            .await
+            .unwrap();
+        append(&mut conn, &node_a, sign_in("alice"), T0 + 1)
+            .await
+            .unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let report = purge::shred_citizen(&mut tx, &node_b, "alice", T0 + 2)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(report.keys_destroyed, 1);
+        // Node A still holds the destroyed key in memory, in the same period:
+        // the append must notice and seal under a new key.
+        append(&mut conn, &node_a, sign_in("alice"), T0 + 3)
+            .await
+            .unwrap();
+        let view = history::download(
+            &mut conn,
+            &node_a,
+            "alice",
+            &HistoryFilter::default(),
+            T0 + 4,
+        )
+        .await
+        .unwrap();
+        let kinds: Vec<_> = view.entries.iter().map(|e| (e.kind, e.shredded)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (EntryKind::SignIn, true),
+                (EntryKind::SignIn, true),
+                (EntryKind::AccountShredded, false),
+                (EntryKind::SignIn, false),
+            ]
+        );
+        assert!(view.entries[3].details.is_some());
+    }
+);

@@ -73,6 +73,46 @@ pub async fn revoke_all_tokens(
     )
 }
 
+/// What closing an account told the relying parties.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccountClosing {
+    /// Relying parties that held a live consent or grant.
+    pub clients: Vec<String>,
+    /// Of those, the ones owed a back-channel logout notice (queued).
+    pub logout_notices: usize,
+    /// Grants revoked.
+    pub grants_revoked: usize,
+}
+
+/// The protocol side of closing an account, in the caller's transaction
+/// (the one that then deletes the account): every relying party with a live
+/// consent or grant is queued a back-channel logout notice under its own
+/// pairwise `sub` (computed now, while the citizen still exists), and every
+/// grant is revoked. The notices are queued, not sent: if the transaction
+/// rolls back, no relying party hears of a closing that did not happen.
+pub async fn close_account(
+    conn: &mut Connection,
+    provider: &Provider,
+    citizen_id: &str,
+    now: i64,
+) -> Result<AccountClosing, OidcError> {
+    let clients = grants::clients_of_citizen(conn, citizen_id).await?;
+    let mut logout_notices = 0;
+    for client_id in &clients {
+        if crate::backchannel::queue_citizen_logout(conn, provider, citizen_id, client_id, now)
+            .await?
+        {
+            logout_notices += 1;
+        }
+    }
+    let grants_revoked = revoke_all_tokens(conn, citizen_id, "account closed", now).await?;
+    Ok(AccountClosing {
+        clients,
+        logout_notices,
+        grants_revoked,
+    })
+}
+
 /// Ends consents whose time is up (a consent is valid only as long as its
 /// purpose needs, A-2.1 s. 53.1): each is closed, its tokens revoked, the
 /// RP told through back-channel logout, and `consent_expired` written to the

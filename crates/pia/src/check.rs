@@ -22,6 +22,9 @@ pub struct CodeDeclarations {
     pub scopes: Vec<(String, Vec<String>)>,
     /// Ids of the elements the code persists (`citizen.email`, ...).
     pub stored_elements: Vec<String>,
+    /// Each kind of consent-ledger entry with a personal part, and the
+    /// element whose retention the code enforces on it: `(kind, element)`.
+    pub ledger_kinds: Vec<(String, String)>,
 }
 
 /// One disagreement between the code and the PIA.
@@ -48,6 +51,16 @@ pub enum Mismatch {
     ElementStoredContraryToPia { element: String, storage: String },
     /// The PIA says an element is stored; the code does not declare it.
     ElementNotInCode { element: String, storage: String },
+    /// A ledger entry kind's element is missing, planned, or not kept in the
+    /// ledger.
+    LedgerKindNotInPia { kind: String, element: String },
+    /// A ledger entry kind's element has no fixed retention the purge can
+    /// enforce (a condition, or zero).
+    LedgerRetentionNotFixed {
+        kind: String,
+        element: String,
+        retention: String,
+    },
 }
 
 impl fmt::Display for Mismatch {
@@ -87,6 +100,18 @@ impl fmt::Display for Mismatch {
             Mismatch::ElementNotInCode { element, storage } => write!(
                 f,
                 "pia/inventory.toml says `{element}` is stored in {storage}, but the code does not declare it (mark it planned if it has not landed)"
+            ),
+            Mismatch::LedgerKindNotInPia { kind, element } => write!(
+                f,
+                "the ledger writes `{kind}` entries under element `{element}`, which pia/inventory.toml lacks, marks planned, or does not keep in storage = \"ledger\""
+            ),
+            Mismatch::LedgerRetentionNotFixed {
+                kind,
+                element,
+                retention,
+            } => write!(
+                f,
+                "the ledger purges `{kind}` entries by the retention of `{element}`, but pia/inventory.toml gives it retention = \"{retention}\"; it needs a plain duration such as \"P5Y\""
             ),
         }
     }
@@ -188,6 +213,31 @@ pub(crate) fn check(inv: &Inventory, declared: &CodeDeclarations) -> Vec<Mismatc
                 element: e.id.clone(),
                 storage: e.storage.clone(),
             });
+        }
+    }
+
+    // Ledger entry kinds: the element exists, is in the ledger, and has a
+    // retention the purge can enforce.
+    for (kind, element) in &declared.ledger_kinds {
+        match inv.elements.iter().find(|e| e.id == *element) {
+            Some(e) if !e.planned && e.storage == "ledger" => {
+                let fixed = e
+                    .retention
+                    .parse::<crate::Retention>()
+                    .ok()
+                    .and_then(|r| r.fixed_days());
+                if fixed.is_none() {
+                    out.push(Mismatch::LedgerRetentionNotFixed {
+                        kind: kind.clone(),
+                        element: element.clone(),
+                        retention: e.retention.clone(),
+                    });
+                }
+            }
+            _ => out.push(Mismatch::LedgerKindNotInPia {
+                kind: kind.clone(),
+                element: element.clone(),
+            }),
         }
     }
     out

@@ -30,6 +30,7 @@
 //!     claims: vec!["email".into()],
 //!     scopes: vec![("email".into(), vec!["email".into()])],
 //!     stored_elements: vec!["citizen.email".into()],
+//!     ..Default::default()
 //! };
 //! for mismatch in pia.check_against(&declared) {
 //!     eprintln!("{mismatch}");
@@ -171,6 +172,22 @@ impl Pia {
     /// Every problem found, grouped by table; empty when the inventory is valid.
     pub fn problems(&self) -> Vec<Problem> {
         validate::problems(&self.inventory, &self.repo_root)
+    }
+
+    /// Like [`Pia::problems`], without looking for the files the inventory
+    /// names: for a server that carries its PIA but not the repository.
+    pub fn content_problems(&self) -> Vec<Problem> {
+        validate::content_problems(&self.inventory)
+    }
+
+    /// `Ok` when [`Pia::content_problems`] finds nothing.
+    pub fn validate_content(&self) -> Result<(), PiaError> {
+        let problems = self.content_problems();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(PiaError::Invalid(problems))
+        }
     }
 
     /// `Ok` when [`Pia::problems`] finds nothing; otherwise every problem.

@@ -342,6 +342,16 @@ impl Retention {
         self.after.add_to_unix(trigger)
     }
 
+    /// The retention in whole days (a year as 365 days, a month as 30, a
+    /// part day rounded up), for a retention that starts at a record's own
+    /// time: `None` with a condition or when nothing is kept.
+    pub fn fixed_days(&self) -> Option<u32> {
+        if self.condition.is_some() || self.after.is_zero() {
+            return None;
+        }
+        u32::try_from(self.after.approx_seconds().div_ceil(86_400)).ok()
+    }
+
     /// True when nothing is kept once the trigger occurs (`P0D`, or a bare
     /// condition).
     pub fn is_immediate(&self) -> bool {

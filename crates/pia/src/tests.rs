@@ -88,7 +88,20 @@ fn code() -> CodeDeclarations {
             "session.auth_time",
             "consent.record",
             "grant.record",
+            "ledger.entry",
+            "ledger.consent_record",
+            "ledger.disclosure_record",
+            "ledger.sign_in_record",
+            "ledger.security_record",
+            "ledger.staff_access_record",
         ]),
+        ledger_kinds: vec![
+            ("consent_granted".into(), "ledger.consent_record".into()),
+            ("disclosure".into(), "ledger.disclosure_record".into()),
+            ("sign_in".into(), "ledger.sign_in_record".into()),
+            ("recovery".into(), "ledger.security_record".into()),
+            ("staff_access".into(), "ledger.staff_access_record".into()),
+        ],
     }
 }
 
@@ -293,6 +306,53 @@ fn stored_elements_are_checked_both_ways() {
 }
 
 #[test]
+fn ledger_kinds_need_a_ledger_element_with_a_fixed_retention() {
+    let pia = real();
+    let mut declared = code();
+    declared
+        .ledger_kinds
+        .push(("new_kind".into(), "ledger.nowhere".into()));
+    declared
+        .ledger_kinds
+        .push(("oops".into(), "citizen.email".into()));
+    declared
+        .ledger_kinds
+        .push(("skeleton".into(), "ledger.entry".into()));
+    let found = pia.check_against(&declared);
+    assert_eq!(
+        found,
+        vec![
+            Mismatch::LedgerKindNotInPia {
+                kind: "new_kind".into(),
+                element: "ledger.nowhere".into()
+            },
+            Mismatch::LedgerKindNotInPia {
+                kind: "oops".into(),
+                element: "citizen.email".into()
+            },
+            Mismatch::LedgerRetentionNotFixed {
+                kind: "skeleton".into(),
+                element: "ledger.entry".into(),
+                retention: "while-account-active".into()
+            },
+        ]
+    );
+    assert!(
+        found[2].to_string().contains("plain duration"),
+        "{}",
+        found[2]
+    );
+}
+
+#[test]
+fn content_validation_needs_no_repository() {
+    let pia = Pia::from_toml_str(&real_text(), Path::new("/nonexistent")).unwrap();
+    assert!(pia.validate().is_err(), "the files are not there");
+    assert_eq!(pia.content_problems(), vec![]);
+    pia.validate_content().unwrap();
+}
+
+#[test]
 fn a_bad_reference_is_named() {
     let pia = edited(
         r#"purposes = ["enrolment", "disclosure"]"#,
@@ -366,7 +426,10 @@ fn a_bad_duration_is_named() {
         ],
     );
     let pia = edited(r#"retention = "P5Y""#, r#"retention = "5 years""#);
-    assert_problem(&pia, &["element `incident.record`", "starts with 'P'"]);
+    assert_problem(
+        &pia,
+        &["element `ledger.consent_record`", "starts with 'P'"],
+    );
     let pia = edited(
         r#"retention = "while-account-active+P30D""#,
         r#"retention = "while-open+P30D""#,
@@ -583,13 +646,27 @@ fn unknown_keys_and_bad_values_are_refused_when_loading() {
 #[test]
 fn retention_is_read_from_the_pia() {
     let pia = real();
-    let ledger = pia.retention_for("ledger.entry").unwrap();
-    assert_eq!(ledger.condition, Some(Condition::AccountActive));
-    assert_eq!(ledger.after.years, 1);
+    let skeleton = pia.retention_for("ledger.entry").unwrap();
+    assert_eq!(skeleton.condition, Some(Condition::AccountActive));
     assert_eq!(
         pia.element("ledger.entry").unwrap().destruction,
+        Destruction::Anonymise
+    );
+    let disclosures = pia.retention_for("ledger.disclosure_record").unwrap();
+    assert_eq!(disclosures.fixed_days(), Some(1825));
+    assert_eq!(
+        pia.element("ledger.disclosure_record").unwrap().destruction,
         Destruction::CryptoShred
     );
+    assert_eq!(
+        pia.retention_for("ledger.sign_in_record")
+            .unwrap()
+            .fixed_days(),
+        Some(365)
+    );
+    assert_eq!(skeleton.fixed_days(), None, "a condition is not fixed");
+    assert_eq!("PT36H".parse::<Retention>().unwrap().fixed_days(), Some(2));
+    assert_eq!("P0D".parse::<Retention>().unwrap().fixed_days(), None);
     let incidents = pia.retention_for("incident.record").unwrap();
     assert_eq!(incidents.to_string(), "P5Y");
     assert_eq!(incidents.destroy_at(0), Some(1_826 * 86_400));

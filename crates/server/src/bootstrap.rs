@@ -17,6 +17,9 @@ use crate::config::Config;
 #[derive(Clone)]
 pub struct Services {
     pub config: Arc<Config>,
+    /// The privacy impact assessment this server runs under (checked
+    /// against the code at start-up).
+    pub pia: Arc<crate::pia::AdoptedPia>,
     pub store: Store,
     pub kek: Arc<KeyEncryptionKey>,
     pub codes: EnrolmentCodeIssuer,
@@ -136,6 +139,9 @@ async fn server_hmac_key(
 /// of a cluster) brings the schema up to date before using it.
 pub async fn open(config: Config) -> anyhow::Result<Services> {
     let client_cache_secs = config.client_cache_secs;
+    // Before anything is touched: a PIA that does not describe this code
+    // stops every command.
+    let pia = Arc::new(crate::pia::load(config.pia_file.as_deref())?);
     let store = Store::open(&config.database_url).await.with_context(|| {
         format!(
             "opening the database (configuration key `database_url` = {})",
@@ -156,9 +162,14 @@ pub async fn open(config: Config) -> anyhow::Result<Services> {
         server_hmac_key(&store, &kek, "passkey-service-key").await?,
         sqin_webauthn::Limits::default(),
     )?;
-    let ledger = sqin_ledger_service::Ledger::open(&store, &kek, config.ledger_settings(), now())
-        .await
-        .context("opening the consent ledger")?;
+    let ledger = sqin_ledger_service::Ledger::open(
+        &store,
+        &kek,
+        config.ledger_settings(pia.ledger_retention.clone()),
+        now(),
+    )
+    .await
+    .context("opening the consent ledger")?;
     let ring = {
         let mut conn = store.pool().acquire().await?;
         keys::ensure_keys(&mut conn, &kek, now()).await?;
@@ -166,6 +177,7 @@ pub async fn open(config: Config) -> anyhow::Result<Services> {
     };
     Ok(Services {
         config: Arc::new(config),
+        pia,
         store,
         kek: Arc::new(kek),
         codes,

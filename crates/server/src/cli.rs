@@ -66,6 +66,17 @@ pub enum CitizenCommand {
     Add(AddCitizen),
     /// Issue a new code for a citizen (lost passkey); earlier codes stop working.
     ReissueCode { register_id: String },
+    /// Close a citizen's account for good: relying parties are told
+    /// (back-channel logout), every token is revoked, the citizen's ledger
+    /// history is crypto-shredded (the shredding is logged; proofs stay
+    /// valid), and the account and everything keyed to it is deleted. One
+    /// transaction: all of it or nothing. Prints what was done as JSON.
+    Delete {
+        register_id: String,
+        /// Confirms the deletion; without it nothing is changed.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -230,6 +241,17 @@ pub async fn citizen(services: &Services, cmd: CitizenCommand) -> anyhow::Result
                 "enrolment_code": code.code.expose(),
                 "expires_at": rfc3339(code.expires_at),
             }))?;
+        }
+        CitizenCommand::Delete { register_id, yes } => {
+            if !yes {
+                bail!(
+                    "deleting {register_id}'s account destroys their passkeys, sessions, consents and tokens and shreds their ledger history, and cannot be undone; run again with --yes to confirm"
+                );
+            }
+            drop(conn);
+            let closed = crate::account::close(services, &register_id, now()).await?;
+            print_json(&serde_json::to_value(&closed)?)?;
+            return Ok(());
         }
         CitizenCommand::ReissueCode { register_id } => {
             let citizen = citizens::by_register_id(&mut conn, &register_id)
@@ -398,7 +420,7 @@ pub enum LedgerCommand {
         output: Option<PathBuf>,
     },
     /// Destroy, by crypto-shredding, the personal details past their
-    /// retention (`ledger_retention_days`); each batch is logged in the
+    /// retention (set by the PIA, `pia_file`); each batch is logged in the
     /// ledger. Ctrl-C stops after the current batch; run again to resume.
     Purge {
         /// Only count what is due.

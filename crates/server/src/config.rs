@@ -71,13 +71,12 @@ pub struct Config {
     /// many days; personal details are destroyed at most one period after
     /// their retention ends.
     pub ledger_data_key_period_days: i64,
-    /// Retention, in days, of the personal part of each kind of ledger entry
-    /// (a table: `consent_granted`, `consent_revoked`, `consent_expired`,
-    /// `disclosure`, `sign_in`, `passkey_added`, `passkey_removed`,
-    /// `code_reissued`, `recovery`, `sign_count_regression`, `code_refused`,
-    /// `staff_access`).
-    /// Read from the PIA once it is code.
-    pub ledger_retention_days: sqin_ledger_service::Retention,
+    /// The privacy impact assessment inventory the deployment adopted (its
+    /// copy of `pia/inventory.toml`, for example with the retention periods
+    /// its committee set). Unset: the inventory built into this binary. The
+    /// server refuses to start under an inventory that does not describe
+    /// the code, and takes the ledger's retention periods from it.
+    pub pia_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,7 +110,7 @@ impl Default for Config {
             ledger_checkpoint_max_age_secs: 86_400,
             ledger_purge_interval_secs: 3600,
             ledger_data_key_period_days: 30,
-            ledger_retention_days: sqin_ledger_service::Retention::default(),
+            pia_file: None,
         }
     }
 }
@@ -144,7 +143,7 @@ const KEYS: &[&str] = &[
     "ledger_checkpoint_max_age_secs",
     "ledger_purge_interval_secs",
     "ledger_data_key_period_days",
-    "ledger_retention_days",
+    "pia_file",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -280,9 +279,6 @@ impl Config {
                 "must be between 1 and 366",
             ));
         }
-        self.ledger_retention_days
-            .validate()
-            .map_err(|e| invalid("ledger_retention_days", &e))?;
         Ok(())
     }
 
@@ -303,8 +299,12 @@ impl Config {
     }
 
     /// The consent ledger's settings: the configured origin, or one derived
-    /// from the issuer for a ledger created now.
-    pub fn ledger_settings(&self) -> sqin_ledger_service::LedgerSettings {
+    /// from the issuer for a ledger created now, and the retention the PIA
+    /// sets.
+    pub fn ledger_settings(
+        &self,
+        retention: sqin_ledger_service::Retention,
+    ) -> sqin_ledger_service::LedgerSettings {
         let host = self.issuer.host_str().unwrap_or("localhost");
         let port = self
             .issuer
@@ -315,7 +315,7 @@ impl Config {
         sqin_ledger_service::LedgerSettings {
             origin: self.ledger_origin.clone(),
             default_origin: format!("{host}{port}{path}/ledger"),
-            retention: self.ledger_retention_days.clone(),
+            retention,
             data_key_period_secs: self.ledger_data_key_period_days * 86_400,
         }
     }

@@ -5,6 +5,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod account;
 pub mod audit;
 pub mod backchannel;
 pub mod bootstrap;
@@ -12,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod pia;
 pub mod web;
 
 pub use bootstrap::{now, Services};

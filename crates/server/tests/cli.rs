@@ -415,3 +415,44 @@ fn bad_configuration_refuses_to_start_and_names_the_key() {
     assert!(err.contains("key_encryption_key_file"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+both_backends!(
+    async fn citizen_delete_asks_for_confirmation_and_logs_the_shredding(db: TestDb) {
+        let sqin = Sqin::new(&db);
+        let store = db.open().await;
+        let csv = sqin.write("register.csv", GOOD);
+        sqin.ok(&["citizen", "import", path(&csv)]);
+        let err = sqin.fails(&["citizen", "delete", "R-001"]);
+        assert!(err.contains("--yes"), "{err}");
+        assert_eq!(sqin.count_citizens(&store).await, 2);
+        let err = sqin.fails(&["citizen", "delete", "R-404", "--yes"]);
+        assert!(err.contains("no citizen with register_id R-404"), "{err}");
+        assert_eq!(sqin.count_citizens(&store).await, 2);
+
+        let out = sqin.ok(&["citizen", "delete", "R-001", "--yes"]);
+        let closed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(closed["register_id"], "R-001");
+        assert_eq!(closed["grants_revoked"], 0);
+        assert!(closed["ledger_entry"].is_u64(), "{closed}");
+        assert_eq!(sqin.count_citizens(&store).await, 1);
+        let mut conn = store.pool().acquire().await.unwrap();
+        assert!(citizens::by_register_id(&mut conn, "R-001")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(citizens::by_register_id(&mut conn, "R-002")
+            .await
+            .unwrap()
+            .is_some());
+        // Deleted once: a second time names the missing citizen.
+        let err = sqin.fails(&["citizen", "delete", "R-001", "--yes"]);
+        assert!(err.contains("R-001"), "{err}");
+        // The shredding is an entry of a log that still verifies.
+        let out = sqin.ok(&["ledger", "verify"]);
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(
+            report["entries"].as_u64().unwrap() > closed["ledger_entry"].as_u64().unwrap(),
+            "{report}"
+        );
+    }
+);

@@ -71,9 +71,14 @@ impl Sqin {
             .unwrap();
         let kek = KeyEncryptionKey::from_bytes(&kek).unwrap();
         let config = sqin_server::Config::default();
-        Ledger::open(store, &kek, config.ledger_settings(), sqin_server::now())
-            .await
-            .unwrap()
+        Ledger::open(
+            store,
+            &kek,
+            config.ledger_settings(sqin_server::pia::load(None).unwrap().ledger_retention),
+            sqin_server::now(),
+        )
+        .await
+        .unwrap()
     }
 }
 

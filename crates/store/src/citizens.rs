@@ -128,6 +128,17 @@ pub async fn set_status(
     Ok(())
 }
 
+/// Deletes a citizen and, through the schema's cascades, everything keyed
+/// to them: passkeys, sessions, enrolment codes, consents, grants and their
+/// tokens, security events. `false` when there was no such citizen.
+pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM citizens WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn count(conn: &mut AnyConnection) -> Result<i64> {
     Ok(sqlx::query("SELECT COUNT(*) AS n FROM citizens")
         .fetch_one(conn)

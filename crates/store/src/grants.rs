@@ -153,6 +153,23 @@ pub async fn revoke_for_citizen(
     rows.iter().map(grant_from_row).collect()
 }
 
+/// The clients holding a live grant of the citizen, or a live consent, in
+/// client order: the relying parties that must hear of an account closing.
+pub async fn clients_of_citizen(conn: &mut AnyConnection, citizen_id: &str) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT client_id FROM grants WHERE citizen_id = $1 AND revoked_at IS NULL
+         UNION
+         SELECT client_id FROM consents WHERE citizen_id = $1 AND revoked_at IS NULL
+         ORDER BY client_id",
+    )
+    .bind(citizen_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<String, _>("client_id")?))
+        .collect()
+}
+
 /// Revokes every live grant issued under a browser session (logout).
 pub async fn revoke_for_session(
     conn: &mut AnyConnection,

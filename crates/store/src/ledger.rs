@@ -211,6 +211,41 @@ pub async fn enqueue(conn: &mut AnyConnection, q: &QueuedRow) -> Result<()> {
     Ok(())
 }
 
+/// Queues an entry sealed under data key `q.data_key_id` only if that key
+/// still exists, in one statement; `false` when it does not (it was
+/// destroyed since the caller read it). On PostgreSQL the key row is
+/// share-locked until the caller's transaction ends, so a concurrent shred
+/// waits and then destroys this entry's key too.
+pub async fn enqueue_if_key_exists(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    q: &QueuedRow,
+) -> Result<bool> {
+    let sql = match backend {
+        Backend::Postgres => {
+            "INSERT INTO ledger_queue (uid, kind, created_at, subject, data_key_id, sealed)
+             SELECT $1, $2, $3, $4, $5, $6
+             WHERE EXISTS (SELECT 1 FROM ledger_data_keys WHERE id = $5 FOR KEY SHARE)"
+        }
+        Backend::Sqlite => {
+            "INSERT INTO ledger_queue (uid, kind, created_at, subject, data_key_id, sealed)
+             SELECT $1, $2, $3, $4, $5, $6
+             WHERE EXISTS (SELECT 1 FROM ledger_data_keys WHERE id = $5)"
+        }
+    };
+    let done = sqlx::query(sql)
+        .bind(&q.uid)
+        .bind(&q.kind)
+        .bind(q.created_at)
+        .bind(&q.subject)
+        .bind(&q.data_key_id)
+        .bind(&q.sealed)
+        .execute(conn)
+        .await
+        .map_err(|err| StoreError::conflict_on_unique(err, "queued ledger entry"))?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The oldest committed queued entries, at most `limit`.
 pub async fn queued(conn: &mut AnyConnection, limit: i64) -> Result<Vec<QueuedRow>> {
     let rows = sqlx::query("SELECT * FROM ledger_queue ORDER BY id LIMIT $1")

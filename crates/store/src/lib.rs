@@ -66,6 +66,11 @@ pub const PERSONAL_DATA: &[(&str, &str)] = &[
     ("grant.record", "grants.*"),
     ("ledger.entry", "ledger_entries.*"),
     ("ledger.entry", "ledger_queue.*"),
+    ("ledger.consent_record", "ledger_entries.entry"),
+    ("ledger.disclosure_record", "ledger_entries.entry"),
+    ("ledger.sign_in_record", "ledger_entries.entry"),
+    ("ledger.security_record", "ledger_entries.entry"),
+    ("ledger.staff_access_record", "ledger_entries.entry"),
 ];
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
