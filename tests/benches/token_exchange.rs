@@ -6,12 +6,19 @@
 //! `cargo bench -p sqin-tests --bench token_exchange`
 //! (`SQIN_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/test` adds the
 //! PostgreSQL variant.)
+//!
+//! After criterion's two separate measurements, a paired run alternates the
+//! two on one database, exchange by exchange (`SQIN_BENCH_PAIRS`, default
+//! 2000 pairs, which of the two goes first alternating), and prints the median of
+//! the per-pair differences: on a shared machine whose speed drifts by tens
+//! of percent between criterion's groups, that is the figure that isolates
+//! the ledger's cost.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use sqin_oidc::audit::{AuditEvent, AuditFuture, AuditSink};
 use sqin_oidc::authorize::{self, Decision, Next};
 use sqin_oidc::token::{self, TokenRequest};
@@ -185,6 +192,80 @@ fn bench_backend(c: &mut Criterion, name: &str, db: impl Fn() -> TestDb) {
     group.finish();
 }
 
+/// One exchange of a fresh code; the time of the exchange alone.
+async fn timed_exchange(s: &Setup, provider: &sqin_oidc::Provider) -> Duration {
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let code = fresh_code(s, provider, challenge).await;
+    let request = TokenRequest {
+        grant_type: Some("authorization_code".into()),
+        code: Some(code),
+        redirect_uri: Some(CB.into()),
+        code_verifier: Some(verifier.into()),
+        ..Default::default()
+    };
+    let mut conn = sqin_store::LazyConnection::new(s.services.store.pool());
+    let start = Instant::now();
+    let r = token::exchange(&mut conn, provider, &s.client, &request, sqin_server::now()).await;
+    let elapsed = start.elapsed();
+    assert!(r.is_ok(), "{r:?}");
+    elapsed
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+/// The paired comparison: with and without the ledger alternating on one
+/// database and one connection pool.
+fn paired(name: &str, db: TestDb) {
+    let pairs: usize = std::env::var("SQIN_BENCH_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(setup(db));
+    let with = s.services.provider();
+    let mut without = s.services.provider();
+    without.audit = Arc::new(NoLedger);
+    let (mut a, mut b, mut d) = (Vec::new(), Vec::new(), Vec::new());
+    rt.block_on(async {
+        // Warm-up: caches, prepared statements, the data key.
+        for _ in 0..50 {
+            timed_exchange(&s, &with).await;
+            timed_exchange(&s, &without).await;
+        }
+        for i in 0..pairs {
+            let (x, y) = if i % 2 == 0 {
+                let x = timed_exchange(&s, &with).await;
+                (x, timed_exchange(&s, &without).await)
+            } else {
+                let y = timed_exchange(&s, &without).await;
+                (timed_exchange(&s, &with).await, y)
+            };
+            let (x, y) = (x.as_secs_f64() * 1e6, y.as_secs_f64() * 1e6);
+            a.push(x);
+            b.push(y);
+            d.push(x - y);
+        }
+    });
+    for v in [&mut a, &mut b, &mut d] {
+        v.sort_by(|p, q| p.total_cmp(q));
+    }
+    let with_median = percentile(&a, 0.5);
+    let without_median = percentile(&b, 0.5);
+    println!(
+        "token_exchange/{name}/paired ({pairs} pairs): with the ledger median {with_median:.0} µs (p90 {:.0}), without {without_median:.0} µs (p90 {:.0}); per-pair difference median {:+.0} µs (interquartile {:+.0} to {:+.0}), {:+.1}% of the median without",
+        percentile(&a, 0.9),
+        percentile(&b, 0.9),
+        percentile(&d, 0.5),
+        percentile(&d, 0.25),
+        percentile(&d, 0.75),
+        100.0 * percentile(&d, 0.5) / without_median,
+    );
+}
+
 fn benches(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     bench_backend(c, "sqlite", || rt.block_on(TestDb::sqlite()));
@@ -194,5 +275,19 @@ fn benches(c: &mut Criterion) {
     }
 }
 
+fn paired_benches() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    paired("sqlite", rt.block_on(TestDb::sqlite()));
+    if let Ok(url) = std::env::var("SQIN_BENCH_POSTGRES") {
+        std::env::set_var("SQIN_TEST_POSTGRES_URL", url);
+        paired("postgres", rt.block_on(TestDb::postgres()).unwrap());
+    }
+}
+
 criterion_group!(token, benches);
-criterion_main!(token);
+
+fn main() {
+    token();
+    Criterion::default().configure_from_args().final_summary();
+    paired_benches();
+}
