@@ -35,6 +35,12 @@ pub struct Config {
     /// TLS-terminating proxy. Off by default: codes and tokens must not cross a
     /// network in clear.
     pub allow_plain_http: bool,
+    /// Reverse proxies (networks in CIDR form, or single addresses) whose
+    /// `X-Forwarded-For` names the client, so that per-address rate limits
+    /// count citizens rather than the proxy. Empty (the default): the TCP
+    /// peer is the client and the header is ignored, since any client can
+    /// write it. See `web::client_addr`.
+    pub trusted_proxies: Vec<String>,
     /// `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
     /// A tracing filter such as `info` or `sqin=debug,tower_http=info`.
@@ -97,6 +103,7 @@ impl Default for Config {
             tls_cert_file: None,
             tls_key_file: None,
             allow_plain_http: false,
+            trusted_proxies: Vec::new(),
             log_format: LogFormat::Text,
             log_level: "info".into(),
             max_request_body_bytes: 64 * 1024,
@@ -130,6 +137,7 @@ const KEYS: &[&str] = &[
     "tls_cert_file",
     "tls_key_file",
     "allow_plain_http",
+    "trusted_proxies",
     "log_format",
     "log_level",
     "max_request_body_bytes",
@@ -236,6 +244,8 @@ impl Config {
                 "plain HTTP on a non-loopback address is refused; configure tls_cert_file and tls_key_file, or set allow_plain_http behind a TLS-terminating proxy",
             ));
         }
+        crate::web::client_addr::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| invalid("trusted_proxies", &e))?;
         if self.max_request_body_bytes < 1024 {
             return Err(invalid("max_request_body_bytes", "must be at least 1024"));
         }

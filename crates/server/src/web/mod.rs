@@ -60,6 +60,7 @@
 //! - The template environment is built once ([`std::sync::LazyLock`]) from
 //!   constant, compiled-in data; there is no configuration in it.
 mod assets;
+pub mod client_addr;
 mod csrf;
 mod i18n;
 mod page;
