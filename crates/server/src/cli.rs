@@ -54,6 +54,12 @@ pub enum Command {
     /// The consent ledger: verify, export, purge, checkpoint.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Delete, once, what is past the retention the PIA sets (sessions,
+    /// consents, grants, codes, security events, logout notices,
+    /// never-enrolled registrations); `sqin serve` does it every
+    /// `ledger_purge_interval_secs`. Prints what it deleted as JSON. The
+    /// ledger's own purge is `sqin ledger purge`.
+    Retention,
 }
 
 #[derive(Debug, Subcommand)]

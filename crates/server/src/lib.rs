@@ -14,6 +14,7 @@ pub mod config;
 pub mod demo;
 pub mod http;
 pub mod pia;
+pub mod retention;
 pub mod web;
 
 pub use bootstrap::{now, Services};
@@ -72,7 +73,8 @@ pub async fn run(
 /// The consent ledger's schedule: give queued entries their place in the
 /// tree (every 50 ms), move the passkey service's security events into the
 /// ledger (every 5 s), sign a checkpoint when the ledger grew (or the latest
-/// is stale), and destroy what is past retention. Every node runs
+/// is stale), and destroy what is past retention (the ledger's purge, then
+/// the rest of the store's, `retention::run`). Every node runs
 /// it; each step takes the ledger's lock, so they never double up. An
 /// aborted step rolls back whole.
 async fn ledger_housekeeping(services: Services) {
@@ -139,6 +141,9 @@ async fn ledger_housekeeping(services: Services) {
                     Ok(report) if report.total() > 0 => tracing::info!(keys = report.total(), "ledger retention purge destroyed data keys"),
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "ledger retention purge failed"),
+                }
+                if let Err(e) = crate::retention::run(&services, now()).await {
+                    tracing::error!(error = %e, "retention pass failed");
                 }
             }
         }

@@ -107,5 +107,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cli::keys(&services, cmd).await
         }
         Command::Ledger(cmd) => cli::ledger(config, cmd).await,
+        Command::Retention => {
+            let services = sqin_server::bootstrap::open(config).await?;
+            let report = sqin_server::retention::run(&services, sqin_server::now()).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
     }
 }

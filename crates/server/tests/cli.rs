@@ -456,3 +456,44 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    async fn retention_runs_once_and_reports_per_element(db: TestDb) {
+        let sqin = Sqin::new(&db);
+        let csv = sqin.write("register.csv", GOOD);
+        sqin.ok(&["citizen", "import", path(&csv)]);
+        let out = sqin.ok(&["retention"]);
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        // Every scheduled element is reported, even when nothing was due.
+        for element in [
+            "session.id",
+            "consent.record",
+            "grant.record",
+            "security_event.record",
+            "enrolment_code.code_hash",
+            "logout_notice.record",
+            "webauthn_ceremony.record",
+            "session.ip_address",
+            "citizen.email",
+        ] {
+            assert_eq!(report["deleted"][element], 0, "{element}: {report}");
+        }
+        assert_eq!(report["registrations_closed"], serde_json::json!([]));
+        // A PIA that does not describe the code stops the command.
+        let bad = sqin.write("inventory.toml", "schema_version = 1\n");
+        let out = sqin.run(&["retention"]);
+        assert!(out.status.success(), "the default PIA is built in");
+        let out = Command::new(env!("CARGO_BIN_EXE_sqin"))
+            .args(["retention"])
+            .current_dir(&sqin.dir)
+            .env("SQIN_DATABASE_URL", &sqin.db_url)
+            .env("SQIN_DATA_DIR", sqin.dir.join("var"))
+            .env("SQIN_PIA_FILE", &bad)
+            .env_remove("SQIN_CONFIG")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("PIA inventory"), "{err}");
+    }
+);

@@ -199,3 +199,14 @@ pub async fn execute(pool: &sqlx::AnyPool, sql: &str) -> u64 {
         .unwrap()
         .rows_affected()
 }
+
+/// The first column of the first row of `sql`, as an integer (a test's
+/// `SELECT COUNT(*)`).
+pub async fn scalar(pool: &sqlx::AnyPool, sql: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(sql)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .get::<i64, _>(0)
+}

@@ -1,0 +1,119 @@
+//! Deleting what is past its retention, one statement per kind of record.
+//!
+//! Each function deletes the rows whose retention clock ran out before
+//! `cutoff` (the caller computes it from the element's retention in the
+//! privacy impact assessment: `now - period`), and returns how many it
+//! deleted. The clock starts where the PIA says: when the session, consent,
+//! grant or code ended, or at the record's own time.
+use sqlx::{AnyConnection, Row};
+
+use crate::Result;
+
+async fn delete(conn: &mut AnyConnection, sql: &str, cutoff: i64) -> Result<u64> {
+    Ok(sqlx::query(sql)
+        .bind(cutoff)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
+/// Sessions ended (logged out, revoked or expired) at or before `cutoff`.
+pub async fn sessions(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
+    delete(
+        conn,
+        "DELETE FROM sessions WHERE expires_at <= $1 OR revoked_at <= $1",
+        cutoff,
+    )
+    .await
+}
+
+/// Consents withdrawn or lapsed at or before `cutoff`. A lapsed consent is
+/// first closed by the OpenID Provider's housekeeping (which tells the
+/// relying party and writes the ledger entry), so only closed ones go.
+pub async fn consents(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
+    delete(conn, "DELETE FROM consents WHERE revoked_at <= $1", cutoff).await
+}
+
+/// Grants revoked or expired at or before `cutoff`, with their codes and
+/// refresh tokens (cascade).
+pub async fn grants(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
+    delete(
+        conn,
+        "DELETE FROM grants WHERE expires_at <= $1 OR revoked_at <= $1",
+        cutoff,
+    )
+    .await
+}
+
+/// Security events recorded at or before `cutoff`.
+pub async fn security_events(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
+    delete(conn, "DELETE FROM security_events WHERE at <= $1", cutoff).await
+}
+
+/// Enrolment codes spent, revoked or expired at or before `cutoff`, of
+/// citizens who enrolled. A never-enrolled citizen's codes stay with their
+/// registration: the last one's expiry starts the registration's own clock
+/// ([`dormant_registrations`]).
+pub async fn enrolment_codes(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
+    delete(
+        conn,
+        "DELETE FROM enrolment_codes
+         WHERE (spent_at <= $1 OR revoked_at <= $1 OR expires_at <= $1)
+           AND citizen_id IN (SELECT id FROM citizens WHERE status <> 'registered')",
+        cutoff,
+    )
+    .await
+}
+
+/// Back-channel logout notices delivered or given up, created at or before
+/// `cutoff`. (They hold the relying party's pairwise `sub`.)
+pub async fn logout_notices(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
+    delete(
+        conn,
+        "DELETE FROM backchannel_deliveries
+         WHERE created_at <= $1 AND (delivered_at IS NOT NULL OR gave_up_at IS NOT NULL)",
+        cutoff,
+    )
+    .await
+}
+
+/// Registered citizens who never enrolled and whose last enrolment code
+/// expired at or before `cutoff` (or who have none and were registered
+/// before it): the `register_id`s, at most `limit`, oldest first.
+pub async fn dormant_registrations(
+    conn: &mut AnyConnection,
+    cutoff: i64,
+    limit: i64,
+) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT register_id FROM citizens c
+         WHERE c.status = 'registered' AND c.created_at <= $1
+           AND NOT EXISTS (SELECT 1 FROM enrolment_codes e
+                           WHERE e.citizen_id = c.id AND e.expires_at > $1)
+         ORDER BY c.created_at, c.register_id
+         LIMIT $2",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<String, _>("register_id")?))
+        .collect()
+}
+
+/// Clears the contact details (email, postal address, language) of
+/// registered citizens who never enrolled and whose last code expired at or
+/// before `cutoff`: they are kept a shorter time than the registration.
+pub async fn dormant_contact_details(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
+    delete(
+        conn,
+        "UPDATE citizens SET email = NULL, address = NULL, locale = NULL
+         WHERE status = 'registered' AND created_at <= $1
+           AND (email IS NOT NULL OR address IS NOT NULL OR locale IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM enrolment_codes e
+                           WHERE e.citizen_id = citizens.id AND e.expires_at > $1)",
+        cutoff,
+    )
+    .await
+}
