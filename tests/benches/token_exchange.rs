@@ -141,8 +141,6 @@ async fn fresh_code(s: &Setup, provider: &sqin_oidc::Provider, challenge: &str) 
 
 fn bench_backend(c: &mut Criterion, name: &str, db: impl Fn() -> TestDb) {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
     let mut group = c.benchmark_group(format!("token_exchange/{name}"));
     group
         .sample_size(30)
@@ -163,26 +161,7 @@ fn bench_backend(c: &mut Criterion, name: &str, db: impl Fn() -> TestDb) {
                 rt.block_on(async {
                     let mut total = Duration::ZERO;
                     for _ in 0..iters {
-                        let code = fresh_code(&s, &provider, challenge).await;
-                        let request = TokenRequest {
-                            grant_type: Some("authorization_code".into()),
-                            code: Some(code),
-                            redirect_uri: Some(CB.into()),
-                            code_verifier: Some(verifier.into()),
-                            ..Default::default()
-                        };
-                        let mut conn = sqin_store::LazyConnection::new(s.services.store.pool());
-                        let start = Instant::now();
-                        let r = token::exchange(
-                            &mut conn,
-                            &provider,
-                            &s.client,
-                            &request,
-                            sqin_server::now(),
-                        )
-                        .await;
-                        total += start.elapsed();
-                        assert!(r.is_ok(), "{r:?}");
+                        total += timed_exchange(&s, &provider).await;
                     }
                     total
                 })

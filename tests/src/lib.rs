@@ -312,6 +312,34 @@ pub async fn code_for(
     (code, verifier)
 }
 
+/// A whole sign-in at a relying party: a code through the browser flow,
+/// exchanged at the token endpoint (HTTP Basic, PKCE); the token response,
+/// which must be a success.
+pub async fn tokens_for(
+    server: &TestServer,
+    cookie: &str,
+    client_id: &str,
+    secret: &str,
+    redirect_uri: &str,
+    scope: &str,
+) -> serde_json::Value {
+    let (code, verifier) = code_for(server, cookie, client_id, redirect_uri, scope).await;
+    let (status, body, _) = token_request(
+        server,
+        client_id,
+        secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 /// POSTs to the token endpoint with HTTP Basic client authentication.
 pub async fn token_request(
     server: &TestServer,

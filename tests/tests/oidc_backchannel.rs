@@ -50,19 +50,7 @@ both_backends!(
             .await;
         let id = reg.record.client_id.clone();
         let secret = reg.client_secret.unwrap().expose().to_owned();
-        let (code, verifier) = code_for(&server, &cookie, &id, CB, "openid profile").await;
-        let (_, tokens, _) = token_request(
-            &server,
-            &id,
-            &secret,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", CB),
-                ("code_verifier", &verifier),
-            ],
-        )
-        .await;
+        let tokens = tokens_for(&server, &cookie, &id, &secret, CB, "openid profile").await;
         let id_token = tokens["id_token"].as_str().unwrap();
         let (_, idc) = claims(id_token);
 
@@ -146,19 +134,7 @@ both_backends!(
             .await;
         let id = reg.record.client_id.clone();
         let secret = reg.client_secret.unwrap().expose().to_owned();
-        let (code, verifier) = code_for(&server, &cookie, &id, CB, "openid").await;
-        let (_, tokens, _) = token_request(
-            &server,
-            &id,
-            &secret,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", CB),
-                ("code_verifier", &verifier),
-            ],
-        )
-        .await;
+        let tokens = tokens_for(&server, &cookie, &id, &secret, CB, "openid").await;
         let (_, idc) = claims(tokens["id_token"].as_str().unwrap());
         {
             let mut conn = server.services.store.pool().acquire().await.unwrap();

@@ -13,18 +13,13 @@ both_backends!(
             .await;
         let id = reg.record.client_id.clone();
         let secret = reg.client_secret.unwrap().expose().to_owned();
-        let (code, verifier) =
-            code_for(&server, &cookie, &id, CB, "openid profile offline_access").await;
-        let (_, t, _) = token_request(
+        let t = tokens_for(
             &server,
+            &cookie,
             &id,
             &secret,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", CB),
-                ("code_verifier", &verifier),
-            ],
+            CB,
+            "openid profile offline_access",
         )
         .await;
         let access = t["access_token"].as_str().unwrap().to_owned();
@@ -119,19 +114,7 @@ both_backends!(
             .await;
         let id = reg.record.client_id.clone();
         let secret = reg.client_secret.unwrap().expose().to_owned();
-        let (code, verifier) = code_for(&server, &cookie, &id, CB, "openid profile").await;
-        let (_, t, _) = token_request(
-            &server,
-            &id,
-            &secret,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", CB),
-                ("code_verifier", &verifier),
-            ],
-        )
-        .await;
+        let t = tokens_for(&server, &cookie, &id, &secret, CB, "openid profile").await;
         let access = t["access_token"].as_str().unwrap().to_owned();
         // Nothing lapses early.
         sqin_server::oidc_housekeeping_pass(&server.services)

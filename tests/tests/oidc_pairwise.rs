@@ -14,21 +14,7 @@ fn kid_of(jwt: &str) -> String {
 }
 
 async fn login(server: &TestServer, cookie: &str, id: &str, secret: &str, cb: &str) -> Value {
-    let (code, verifier) = code_for(server, cookie, id, cb, "openid profile").await;
-    let (s, body, _) = token_request(
-        server,
-        id,
-        secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", cb),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
-    assert_eq!(s, 200, "{body}");
-    body
+    tokens_for(server, cookie, id, secret, cb, "openid profile").await
 }
 
 both_backends!(

@@ -9,14 +9,14 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use sqin_tests::{both_backends, TestServer};
+
+mod passkeys_support;
 
 /// A browser (cookie jar and CSRF token) behind the "proxy".
 struct Client {
-    http: reqwest::Client,
-    base: String,
-    csrf: String,
+    browser: passkeys_support::Browser,
     /// Each attempt uses another (unknown) code, so that only the
     /// per-address budget is in play, never the per-code one.
     attempts: AtomicUsize,
@@ -24,26 +24,8 @@ struct Client {
 
 impl Client {
     async fn open(server: &TestServer) -> Client {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(20))
-            .build()
-            .unwrap();
-        let r = http
-            .get(server.url("/api/passkeys/csrf"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let csrf = r.json::<Value>().await.unwrap()["csrf"]
-            .as_str()
-            .unwrap()
-            .to_owned();
         Client {
-            http,
-            base: server.base.clone(),
-            csrf,
+            browser: passkeys_support::Browser::open(server).await,
             attempts: AtomicUsize::new(0),
         }
     }
@@ -52,18 +34,15 @@ impl Client {
     /// status and the error code.
     async fn attempt(&self, forwarded_for: &str) -> (u16, String) {
         let i = self.attempts.fetch_add(1, Ordering::Relaxed);
-        let r = self
-            .http
-            .post(format!("{}/api/passkeys/enrol/verify", self.base))
-            .header("x-csrf-token", &self.csrf)
-            .header("x-forwarded-for", forwarded_for)
-            .json(&json!({ "code": format!("AAAA-AAAA-AAAA-{i:04}"), "birthdate": "1966-06-06" }))
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let body = r.json::<Value>().await.unwrap_or(Value::Null);
-        (status, body["error"].as_str().unwrap_or("").to_owned())
+        let reply = self
+            .browser
+            .post_with(
+                "/api/passkeys/enrol/verify",
+                json!({ "code": format!("AAAA-AAAA-AAAA-{i:04}"), "birthdate": "1966-06-06" }),
+                &[("x-forwarded-for", forwarded_for)],
+            )
+            .await;
+        (reply.status.as_u16(), reply.error().to_owned())
     }
 }
 

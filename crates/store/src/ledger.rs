@@ -195,20 +195,29 @@ fn queued_from_row(row: &sqlx::any::AnyRow) -> Result<QueuedRow> {
 
 /// Queues an entry in the caller's transaction; no lock is taken.
 pub async fn enqueue(conn: &mut AnyConnection, q: &QueuedRow) -> Result<()> {
-    sqlx::query(
+    insert_queued(
+        conn,
         "INSERT INTO ledger_queue (uid, kind, created_at, subject, data_key_id, sealed)
          VALUES ($1, $2, $3, $4, $5, $6)",
+        q,
     )
-    .bind(&q.uid)
-    .bind(&q.kind)
-    .bind(q.created_at)
-    .bind(&q.subject)
-    .bind(&q.data_key_id)
-    .bind(&q.sealed)
-    .execute(conn)
-    .await
-    .map_err(|err| StoreError::conflict_on_unique(err, "queued ledger entry"))?;
+    .await?;
     Ok(())
+}
+
+/// Runs an INSERT into the queue whose six parameters are `q`'s columns.
+async fn insert_queued(conn: &mut AnyConnection, sql: &str, q: &QueuedRow) -> Result<u64> {
+    Ok(sqlx::query(sql)
+        .bind(&q.uid)
+        .bind(&q.kind)
+        .bind(q.created_at)
+        .bind(&q.subject)
+        .bind(&q.data_key_id)
+        .bind(&q.sealed)
+        .execute(conn)
+        .await
+        .map_err(|err| StoreError::conflict_on_unique(err, "queued ledger entry"))?
+        .rows_affected())
 }
 
 /// Queues an entry sealed under data key `q.data_key_id` only if that key
@@ -233,17 +242,7 @@ pub async fn enqueue_if_key_exists(
              WHERE EXISTS (SELECT 1 FROM ledger_data_keys WHERE id = $5)"
         }
     };
-    let done = sqlx::query(sql)
-        .bind(&q.uid)
-        .bind(&q.kind)
-        .bind(q.created_at)
-        .bind(&q.subject)
-        .bind(&q.data_key_id)
-        .bind(&q.sealed)
-        .execute(conn)
-        .await
-        .map_err(|err| StoreError::conflict_on_unique(err, "queued ledger entry"))?;
-    Ok(done.rows_affected() == 1)
+    Ok(insert_queued(conn, sql, q).await? == 1)
 }
 
 /// The oldest committed queued entries, at most `limit`.

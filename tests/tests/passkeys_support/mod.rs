@@ -124,14 +124,19 @@ impl Browser {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
-        let r = self
+        self.post_with(path, body, &[]).await
+    }
+
+    /// [`Browser::post`] with extra request headers (what a proxy adds).
+    pub async fn post_with(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self
             .http
             .post(format!("{}{}", self.base, path))
-            .header("x-csrf-token", &self.csrf)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .header("x-csrf-token", &self.csrf);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let r = request.json(&body).send().await.unwrap();
         let status = r.status();
         let headers = r.headers().clone();
         let body = r.json::<Value>().await.unwrap_or(Value::Null);
