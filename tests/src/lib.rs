@@ -422,3 +422,63 @@ pub async fn backchannel_receiver(
     tokio::spawn(async move { axum::serve(listener, app).await });
     (format!("http://{addr}/bcl"), seen)
 }
+
+/// The repository's root (the browser scripts and screenshots live there).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Headless Chromium for a browser test (`CHROMIUM`, or Debian's
+/// `/usr/bin/chromium`), once node and the npm packages of `tests/browser`
+/// are there too. When something is missing the test is skipped with a note
+/// on stderr, unless `SQIN_REQUIRE_BROWSER=1` (CI sets it), which makes it a
+/// failure.
+pub fn chromium_or_skip(test: &str) -> Option<std::path::PathBuf> {
+    let chromium = std::path::PathBuf::from(
+        std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+    );
+    let missing = if !chromium.exists() {
+        Some(format!(
+            "{} not found (apt-get install chromium)",
+            chromium.display()
+        ))
+    } else if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        Some("node not found".into())
+    } else if !repo_root()
+        .join("tests/browser/node_modules/playwright-core")
+        .exists()
+    {
+        Some("tests/browser/node_modules missing (run `npm ci` in tests/browser)".into())
+    } else {
+        None
+    };
+    let Some(why) = missing else {
+        return Some(chromium);
+    };
+    if std::env::var("SQIN_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+        panic!("the {test} is required (SQIN_REQUIRE_BROWSER=1) but {why}");
+    }
+    eprintln!("note: {test} SKIPPED: {why}. Set SQIN_REQUIRE_BROWSER=1 to make this a failure.");
+    None
+}
+
+/// Where a browser test writes its screenshots: `SQIN_SCREENSHOTS` (relative
+/// to the repository; `docs/screenshots` refreshes the documented ones), or
+/// a temporary directory named after `tag`.
+pub fn screenshots_dir(tag: &str) -> std::path::PathBuf {
+    match std::env::var("SQIN_SCREENSHOTS") {
+        Ok(dir) if !dir.is_empty() => {
+            let p = std::path::PathBuf::from(dir);
+            if p.is_absolute() {
+                p
+            } else {
+                repo_root().join(p)
+            }
+        }
+        _ => std::env::temp_dir().join(format!("{tag}-{}", std::process::id())),
+    }
+}

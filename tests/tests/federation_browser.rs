@@ -14,65 +14,21 @@
 mod federation_support;
 mod passkeys_support;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use federation_support::start_ministries;
 use passkeys_support::add_citizen;
-use sqin_tests::{TestDb, TestServer};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn missing_prerequisite(chromium: &Path) -> Option<String> {
-    if !chromium.exists() {
-        return Some(format!(
-            "{} not found (apt-get install chromium)",
-            chromium.display()
-        ));
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("node not found".into());
-    }
-    if !repo_root()
-        .join("tests/browser/node_modules/playwright-core")
-        .exists()
-    {
-        return Some("tests/browser/node_modules missing (run `npm ci` in tests/browser)".into());
-    }
-    None
-}
+use sqin_tests::{repo_root, TestDb, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_signs_in_to_two_ministries_and_out_of_both_in_chromium() {
-    let chromium =
-        PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
-    if let Some(why) = missing_prerequisite(&chromium) {
-        if std::env::var("SQIN_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-            panic!("the browser test is required (SQIN_REQUIRE_BROWSER=1) but {why}");
-        }
-        let _ = writeln!(
-            std::io::stderr(),
-            "note: federation browser test SKIPPED: {why}. Set SQIN_REQUIRE_BROWSER=1 to make this a failure."
-        );
+    let Some(chromium) = sqin_tests::chromium_or_skip("federation browser test") else {
         return;
-    }
+    };
     let server = TestServer::start(TestDb::sqlite().await).await;
     let citizen = add_citizen(&server, "DEMO-0043", "1984-03-02").await;
     let m = start_ministries(&server).await;
-    let shots = match std::env::var("SQIN_SCREENSHOTS") {
-        Ok(dir) if !dir.is_empty() => {
-            let p = PathBuf::from(dir);
-            if p.is_absolute() {
-                p
-            } else {
-                repo_root().join(p)
-            }
-        }
-        _ => std::env::temp_dir().join(format!("sqin-fed-shots-{}", std::process::id())),
-    };
+    let shots = sqin_tests::screenshots_dir("sqin-fed-shots");
     let script = repo_root().join("tests/browser/federation.mjs");
     let (issuer, family, revenue) = (
         server.issuer.clone(),

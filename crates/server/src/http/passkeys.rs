@@ -91,6 +91,15 @@ fn see_other(location: &str) -> Response {
 
 /// A JSON error for the API, with the status the variant deserves. The detail
 /// of a refused ceremony is logged, never sent.
+/// A JSON API answer: the value, or the error's JSON, with the page's
+/// cookies.
+fn json_outcome<T: serde::Serialize>(page: &Page, outcome: Result<T, PasskeyError>) -> Response {
+    match outcome {
+        Ok(value) => page.finish(Json(value).into_response()),
+        Err(e) => page.finish(api_error(e)),
+    }
+}
+
 fn api_error(e: PasskeyError) -> Response {
     let (status, code) = match &e {
         PasskeyError::CodeRefused => (StatusCode::BAD_REQUEST, "code_refused"),
@@ -563,10 +572,7 @@ async fn api_enrol_verify(
             .await
     }
     .await;
-    match outcome {
-        Ok(grant) => page.finish(Json(grant).into_response()),
-        Err(e) => page.finish(api_error(e)),
-    }
+    json_outcome(&page, outcome)
 }
 
 #[derive(Debug, Deserialize)]
@@ -586,10 +592,7 @@ async fn api_enrol_start(
             .await
     }
     .await;
-    match outcome {
-        Ok(started) => page.finish(Json(started).into_response()),
-        Err(e) => page.finish(api_error(e)),
-    }
+    json_outcome(&page, outcome)
 }
 
 #[derive(Debug, Deserialize)]
@@ -680,10 +683,7 @@ async fn api_login_start(
             .await
     }
     .await;
-    match outcome {
-        Ok(started) => page.finish(Json(started).into_response()),
-        Err(e) => page.finish(api_error(e)),
-    }
+    json_outcome(&page, outcome)
 }
 
 #[derive(Debug, Deserialize)]
@@ -737,10 +737,7 @@ async fn api_add_start(
             .await
     }
     .await;
-    match outcome {
-        Ok(started) => page.finish(Json(started).into_response()),
-        Err(e) => page.finish(api_error(e)),
-    }
+    json_outcome(&page, outcome)
 }
 
 async fn api_add_finish(
