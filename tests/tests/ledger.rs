@@ -572,3 +572,55 @@ both_backends!(
         server.stop().await;
     }
 );
+
+both_backends!(
+    async fn a_rotation_by_another_node_shows_in_the_published_keys(db: TestDb) {
+        let server = TestServer::start(db).await;
+        record(
+            &server,
+            disclosure("alice", "famille", &["given_name"]),
+            sqin_server::now(),
+        )
+        .await;
+        sign_checkpoint(&server).await;
+        let old = get(&server, "/ledger/vkey").await.text().await.unwrap();
+        // Another node (another handle on the same database) rotates.
+        let other = sqin_ledger_service::Ledger::open(
+            &server.services.store,
+            &server.services.kek,
+            server
+                .services
+                .config
+                .ledger_settings(server.services.pia.ledger_retention.clone()),
+            sqin_server::now(),
+        )
+        .await
+        .unwrap();
+        let mut conn = server.services.store.pool().acquire().await.unwrap();
+        let rotation =
+            sqin_ledger_service::checkpoints::rotate_key(&mut conn, &other, sqin_server::now())
+                .await
+                .unwrap();
+        drop(conn);
+        assert_eq!(rotation.previous_vkey, old.trim());
+        // This node publishes the new key at once, and the history of keys.
+        let now_published = get(&server, "/ledger/vkey").await.text().await.unwrap();
+        assert_eq!(now_published.trim(), rotation.vkey);
+        let about: Value = get(&server, "/ledger").await.json().await.unwrap();
+        assert_eq!(
+            about["vkeys"],
+            serde_json::json!([old.trim(), rotation.vkey])
+        );
+        // Its next checkpoint verifies with the key it publishes.
+        record(
+            &server,
+            disclosure("bob", "famille", &["given_name"]),
+            sqin_server::now(),
+        )
+        .await;
+        sign_checkpoint(&server).await;
+        let (size, _, _) = trusted_checkpoint(&server).await;
+        assert_eq!(size, rotation.entry + 2);
+        server.stop().await;
+    }
+);

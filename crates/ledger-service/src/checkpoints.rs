@@ -4,7 +4,7 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde::Serialize;
-use sqin_ledger::{Checkpoint, Hash, SignedCheckpoint};
+use sqin_ledger::{Checkpoint, EcdsaNoteSigner, EcdsaNoteVerifier, Hash, SignedCheckpoint};
 use sqin_store::ledger::{self as store, CheckpointRow};
 use sqin_store::Connection;
 
@@ -84,13 +84,13 @@ pub async fn publish(
 ) -> Result<(PublishedCheckpoint, bool), LedgerServiceError> {
     let mut tx = sqin_store::begin_on(conn).await?;
     store::lock(&mut tx, ledger.backend()).await?;
+    // Another node may have rotated the key.
+    ledger.refresh_keys(&mut tx).await?;
     // Everything committed to the ledger so far is placed before signing.
     while crate::append::sequence_locked(&mut tx, ledger, crate::append::SEQUENCE_BATCH).await?
         == crate::append::SEQUENCE_BATCH as u64
     {}
-    let frontier = current_frontier(&mut tx, ledger).await?;
-    let size = frontier.size();
-    let root = frontier.root();
+    let size = current_frontier(&mut tx, ledger).await?.size();
     let latest = store::latest_checkpoint(&mut tx)
         .await?
         .map(PublishedCheckpoint::try_from)
@@ -109,35 +109,150 @@ pub async fn publish(
             .map(|cp| (cp, false))
             .ok_or(LedgerServiceError::NotFound("checkpoint"));
     }
-    if let Some(previous) = &latest {
-        check_extends(&mut tx, ledger, previous, size, &root).await?;
+    let keys = ledger.keys();
+    let published = sign_locked(&mut tx, ledger, latest.as_ref(), now, &[&keys.signer]).await?;
+    tx.commit().await?;
+    Ok((published, true))
+}
+
+/// Signs the current tree with `signers` (the first is the log's key; a
+/// rotation adds the new one), after checking that it extends `latest`, and
+/// stores the checkpoint. The appenders' lock must be held.
+async fn sign_locked(
+    tx: &mut Connection,
+    ledger: &Ledger,
+    latest: Option<&PublishedCheckpoint>,
+    now: i64,
+    signers: &[&EcdsaNoteSigner],
+) -> Result<PublishedCheckpoint, LedgerServiceError> {
+    let frontier = current_frontier(tx, ledger).await?;
+    let size = frontier.size();
+    let root = frontier.root();
+    if let Some(previous) = latest {
+        check_extends(tx, ledger, previous, size, &root).await?;
     }
-    let signed = SignedCheckpoint::sign(
+    let Some((first, others)) = signers.split_first() else {
+        return Err(LedgerServiceError::Corrupt("no checkpoint key".into()));
+    };
+    let mut signed = SignedCheckpoint::sign(
         Checkpoint {
             origin: ledger.origin().to_owned(),
             size,
             root,
         },
-        ledger.signer(),
+        *first,
     )?;
+    for signer in others {
+        signed.add_signature(*signer)?;
+    }
     // Self-check before publishing: what we sign must verify with what we
     // publish.
-    signed.verify(ledger.origin(), ledger.verifier())?;
+    for signer in signers {
+        signed.verify(ledger.origin(), &signer.verifier()?)?;
+    }
     let note = signed.to_note_text();
     let size_i64 = i64::try_from(size)
         .map_err(|_| LedgerServiceError::Corrupt("tree size overflows".into()))?;
-    let id = store::insert_checkpoint(&mut tx, size_i64, &root, &note, now).await?;
+    let id = store::insert_checkpoint(tx, size_i64, &root, &note, now).await?;
+    Ok(PublishedCheckpoint {
+        id,
+        tree_size: size,
+        root_hash: root,
+        created_at: now,
+        note,
+    })
+}
+
+/// What a key rotation did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyRotation {
+    /// The rotation entry's sequence number.
+    pub entry: u64,
+    /// The key replaced (retired: its private part is deleted).
+    pub previous_vkey: String,
+    /// The key that signs from now on.
+    pub vkey: String,
+    /// The checkpoint signed by both keys (size `entry + 1`).
+    pub checkpoint: PublishedCheckpoint,
+}
+
+/// Replaces the checkpoint key, in one transaction under the appenders'
+/// lock: queued entries are placed, a `checkpoint_key_rotated` entry naming
+/// both verifier keys is appended, a checkpoint of the tree that ends with
+/// it is signed by both keys, the new private key is stored sealed under
+/// the ledger's wrapping key, and the old one is deleted. Every node signs
+/// with the new key from its next checkpoint on. Reviewers who pinned the
+/// old key follow the rotation (see [`crate::keychain`]).
+pub async fn rotate_key(
+    conn: &mut Connection,
+    ledger: &Ledger,
+    now: i64,
+) -> Result<KeyRotation, LedgerServiceError> {
+    let mut tx = sqin_store::begin_on(conn).await?;
+    store::lock(&mut tx, ledger.backend()).await?;
+    ledger.refresh_keys(&mut tx).await?;
+    let old = ledger.keys();
+    let pkcs8 = EcdsaNoteSigner::generate_pkcs8()?;
+    let new = EcdsaNoteSigner::from_pkcs8(ledger.origin(), &pkcs8)?;
+    let vkey = new.vkey();
+    // The checkpoint signed by both must extend the latest one, which may
+    // be older than entries placed now; the entry goes in after them.
+    let latest = store::latest_checkpoint(&mut tx)
+        .await?
+        .map(PublishedCheckpoint::try_from)
+        .transpose()?;
+    let entry = crate::append::append_locked(
+        &mut tx,
+        ledger,
+        &crate::entry::Entry::new_uid()?,
+        now,
+        crate::event::EntryKind::CheckpointKeyRotated,
+        None,
+        crate::append::Body::Public(crate::event::Housekeeping::CheckpointKeyRotated {
+            previous_vkey: old.vkey.clone(),
+            vkey: vkey.clone(),
+        }),
+    )
+    .await?;
+    let checkpoint =
+        sign_locked(&mut tx, ledger, latest.as_ref(), now, &[&old.signer, &new]).await?;
+    if checkpoint.tree_size != entry.0 + 1 {
+        return Err(LedgerServiceError::Corrupt(
+            "the rotation checkpoint does not end with the rotation entry".into(),
+        ));
+    }
+    if store::checkpoint_keys(&mut tx).await?.is_empty() {
+        // The first rotation: the original key, kept until now as a server
+        // secret, is recorded as retired and its private part deleted.
+        store::insert_checkpoint_key(&mut tx, &old.vkey, None, now, Some(now)).await?;
+        sqin_store::secrets::delete(&mut tx, crate::handle::CHECKPOINT_KEY_SECRET).await?;
+    } else if !store::retire_checkpoint_key(&mut tx, &old.vkey, now).await? {
+        return Err(LedgerServiceError::Corrupt(
+            "the current checkpoint key is not the newest stored one".into(),
+        ));
+    }
+    let sealed = sqin_ledger::seal(
+        &sqin_ledger::DataKey::from_bytes(*ledger.wrapping_key()),
+        &pkcs8,
+        crate::handle::checkpoint_key_label(&vkey).as_bytes(),
+    )?;
+    store::insert_checkpoint_key(&mut tx, &vkey, Some(&sealed), now, None).await?;
     tx.commit().await?;
-    Ok((
-        PublishedCheckpoint {
-            id,
-            tree_size: size,
-            root_hash: root,
-            created_at: now,
-            note,
-        },
-        true,
-    ))
+    let mut history = old.history.clone();
+    history.push(vkey.clone());
+    ledger.set_keys(crate::handle::CheckpointKeys {
+        verifier: new.verifier()?,
+        signer: new,
+        vkey: vkey.clone(),
+        history,
+    });
+    tracing::info!(entry = entry.0, %vkey, "rotated the ledger's checkpoint key");
+    Ok(KeyRotation {
+        entry: entry.0,
+        previous_vkey: old.vkey.clone(),
+        vkey,
+        checkpoint,
+    })
 }
 
 /// Refuses to sign a tree that does not extend the previous checkpoint.
@@ -154,9 +269,18 @@ async fn check_extends(
             previous.id, previous.tree_size
         ))
     };
-    SignedCheckpoint::parse(&previous.note)
-        .and_then(|note| note.verify(ledger.origin(), ledger.verifier()).cloned())
-        .map_err(|e| refuse(format!("its signature does not verify: {e}")))?;
+    let note = SignedCheckpoint::parse(&previous.note)
+        .map_err(|e| refuse(format!("it does not parse: {e}")))?;
+    // Signed by one of the keys this log has used (the previous checkpoint
+    // may predate a rotation).
+    let signed_by_us = ledger.vkeys().iter().any(|vkey| {
+        EcdsaNoteVerifier::from_vkey(vkey).is_ok_and(|v| note.verify(ledger.origin(), &v).is_ok())
+    });
+    if !signed_by_us {
+        return Err(refuse(
+            "its signature does not verify with any of this log's keys".into(),
+        ));
+    }
     if previous.tree_size > size {
         return Err(refuse(format!("the log has only {size} entries")));
     }

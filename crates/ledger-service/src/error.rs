@@ -110,4 +110,10 @@ pub enum VerificationFailure {
         /// What is wrong with it.
         reason: String,
     },
+    /// The checkpoint keys do not form one chain from the trusted key: a
+    /// rotation that does not follow the previous one, a trusted key the
+    /// log never used, a rotation without a checkpoint signed by both keys,
+    /// or a rotation entry that is not where the export declared it.
+    #[error("checkpoint key chain: {0}")]
+    KeyChain(String),
 }

@@ -45,11 +45,15 @@ pub enum EntryKind {
     RetentionPurge,
     /// Housekeeping: a deleted account's data keys were destroyed.
     AccountShredded,
+    /// Housekeeping: the log's checkpoint key was replaced; the entry names
+    /// the old and the new verifier key, and the checkpoint right after it
+    /// is signed by both.
+    CheckpointKeyRotated,
 }
 
 impl EntryKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EntryKind; 14] = [
+    pub const ALL: [EntryKind; 15] = [
         Self::ConsentGranted,
         Self::ConsentRevoked,
         Self::ConsentExpired,
@@ -64,6 +68,7 @@ impl EntryKind {
         Self::StaffAccess,
         Self::RetentionPurge,
         Self::AccountShredded,
+        Self::CheckpointKeyRotated,
     ];
 
     /// The kinds whose entries carry a sealed personal part, and so have a
@@ -100,6 +105,7 @@ impl EntryKind {
             Self::StaffAccess => "staff_access",
             Self::RetentionPurge => "retention_purge",
             Self::AccountShredded => "account_shredded",
+            Self::CheckpointKeyRotated => "checkpoint_key_rotated",
         }
     }
 
@@ -125,7 +131,9 @@ impl EntryKind {
             | Self::SignCountRegression
             | Self::CodeRefused => "ledger.security_record",
             Self::StaffAccess => "ledger.staff_access_record",
-            Self::RetentionPurge | Self::AccountShredded => return None,
+            Self::RetentionPurge | Self::AccountShredded | Self::CheckpointKeyRotated => {
+                return None
+            }
         })
     }
 
@@ -149,7 +157,9 @@ impl EntryKind {
             | Self::Recovery
             | Self::SignCountRegression
             | Self::CodeRefused => Category::Security,
-            Self::RetentionPurge | Self::AccountShredded => Category::Housekeeping,
+            Self::RetentionPurge | Self::AccountShredded | Self::CheckpointKeyRotated => {
+                Category::Housekeeping
+            }
         }
     }
 }
@@ -475,6 +485,17 @@ pub enum Housekeeping {
         /// The ids of the destroyed keys.
         keys: Vec<String>,
     },
+    /// The checkpoint key changed from `previous_vkey` to `vkey` (C2SP
+    /// verifier keys). Checkpoints up to this entry's size plus one may
+    /// carry the previous key's signature, checkpoints from there on the
+    /// new key's; the checkpoint of exactly that size carries both, which is
+    /// how a reviewer who trusts either key comes to trust the other.
+    CheckpointKeyRotated {
+        /// The key replaced.
+        previous_vkey: String,
+        /// The key that signs from this entry's size plus one on.
+        vkey: String,
+    },
 }
 
 impl Housekeeping {
@@ -483,6 +504,7 @@ impl Housekeeping {
         match self {
             Self::RetentionPurge { .. } => EntryKind::RetentionPurge,
             Self::AccountShredded { .. } => EntryKind::AccountShredded,
+            Self::CheckpointKeyRotated { .. } => EntryKind::CheckpointKeyRotated,
         }
     }
 }

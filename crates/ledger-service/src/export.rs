@@ -61,6 +61,17 @@ pub enum ExportLine {
         /// The signed note.
         note: String,
     },
+    /// A checkpoint key rotation, declared before the entries so that a
+    /// verifier knows every key up front; the entry at `seq` must say the
+    /// same.
+    KeyRotation {
+        /// The rotation entry's sequence number.
+        seq: u64,
+        /// The key it replaced.
+        previous_vkey: String,
+        /// The key that signs from `seq + 1` on.
+        vkey: String,
+    },
     /// A leaf.
     Entry {
         /// Sequence number.
@@ -122,7 +133,7 @@ pub async fn export(
         &ExportLine::Header {
             format: EXPORT_FORMAT.into(),
             origin: ledger.origin().to_owned(),
-            vkey: ledger.vkey().to_owned(),
+            vkey: ledger.vkey(),
             tree_size: total,
             checkpoints: checkpoints.len() as u64,
             exported_at: now,
@@ -137,6 +148,23 @@ pub async fn export(
                 root_hash: cp.root_b64(),
                 created_at: cp.created_at,
                 note: cp.note.clone(),
+            },
+        )?;
+    }
+    for row in store::entries_of_kind(conn, crate::event::EntryKind::CheckpointKeyRotated.as_str())
+        .await?
+        .iter()
+        .filter(|r| u64::try_from(r.seq).is_ok_and(|s| s < total))
+    {
+        let r = crate::keychain::Rotation::from_entry(&row.entry).ok_or_else(|| {
+            LedgerServiceError::Corrupt(format!("entry {} is not a key rotation", row.seq))
+        })?;
+        write_line(
+            out,
+            &ExportLine::KeyRotation {
+                seq: r.seq,
+                previous_vkey: r.previous_vkey,
+                vkey: r.vkey,
             },
         )?;
     }

@@ -3,7 +3,7 @@
 //! background tasks and the CLI.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use sqin_crypto::{random_bytes, HmacKey, KeyEncryptionKey};
 use sqin_ledger::{DataKey, EcdsaNoteSigner, EcdsaNoteVerifier, Frontier, Hash};
@@ -113,11 +113,21 @@ impl DataKeyCache {
     }
 }
 
+/// The log's checkpoint keys as this process knows them.
+pub(crate) struct CheckpointKeys {
+    /// Signs new checkpoints.
+    pub signer: EcdsaNoteSigner,
+    /// Verifies what it signs.
+    pub verifier: EcdsaNoteVerifier,
+    /// Its C2SP verifier key.
+    pub vkey: String,
+    /// Every verifier key the log has used, oldest first, the current last.
+    pub history: Vec<String>,
+}
+
 struct Inner {
     origin: String,
-    signer: EcdsaNoteSigner,
-    verifier: EcdsaNoteVerifier,
-    vkey: String,
+    keys: RwLock<Arc<CheckpointKeys>>,
     pseudonym_key: HmacKey,
     wrapping_key: [u8; 32],
     retention: Retention,
@@ -137,7 +147,7 @@ impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ledger")
             .field("origin", &self.inner.origin)
-            .field("vkey", &self.inner.vkey)
+            .field("vkey", &self.vkey())
             .field("backend", &self.inner.backend)
             .finish_non_exhaustive()
     }
@@ -221,16 +231,26 @@ impl Ledger {
                 });
             }
         }
-        let pkcs8 = sealed_secret(
-            &mut conn,
-            kek,
-            CHECKPOINT_KEY_SECRET,
-            &EcdsaNoteSigner::generate_pkcs8()?,
-            now,
-        )
-        .await?;
-        let signer = EcdsaNoteSigner::from_pkcs8(&origin, &pkcs8)?;
-        let verifier = signer.verifier()?;
+        // Before any rotation the checkpoint key is a server secret; after,
+        // the newest row of `ledger_checkpoint_keys` (sealed under the
+        // wrapping key, loaded below once that key is known).
+        let rotated = !sqin_store::ledger::checkpoint_keys(&mut conn)
+            .await?
+            .is_empty();
+        let original = if rotated {
+            None
+        } else {
+            Some(
+                sealed_secret(
+                    &mut conn,
+                    kek,
+                    CHECKPOINT_KEY_SECRET,
+                    &EcdsaNoteSigner::generate_pkcs8()?,
+                    now,
+                )
+                .await?,
+            )
+        };
         let pseudonym_key = HmacKey::from_bytes(key32(
             sealed_secret(
                 &mut conn,
@@ -253,12 +273,33 @@ impl Ledger {
             .await?,
             WRAPPING_KEY_SECRET,
         )?;
+        let signer = match &original {
+            Some(pkcs8) => EcdsaNoteSigner::from_pkcs8(&origin, pkcs8)?,
+            None => {
+                rotated_signer(&mut conn, &origin, &wrapping_key)
+                    .await?
+                    .ok_or_else(|| LedgerServiceError::Corrupt("no current checkpoint key".into()))?
+                    .0
+            }
+        };
+        let vkey = signer.vkey();
+        let history = match &original {
+            Some(_) => vec![vkey.clone()],
+            None => sqin_store::ledger::checkpoint_keys(&mut conn)
+                .await?
+                .into_iter()
+                .map(|k| k.vkey)
+                .collect(),
+        };
         let ledger = Ledger {
             inner: Arc::new(Inner {
-                vkey: signer.vkey(),
+                keys: RwLock::new(Arc::new(CheckpointKeys {
+                    verifier: signer.verifier()?,
+                    signer,
+                    vkey,
+                    history,
+                })),
                 origin,
-                signer,
-                verifier,
                 pseudonym_key,
                 wrapping_key,
                 retention: settings.retention,
@@ -283,19 +324,61 @@ impl Ledger {
         &self.inner.origin
     }
 
-    /// The checkpoint verifier key, `<origin>+<key id>+<base64 key>`, to
-    /// publish and to pin in auditors' tools.
-    pub fn vkey(&self) -> &str {
-        &self.inner.vkey
+    /// The current checkpoint verifier key, `<origin>+<key id>+<base64
+    /// key>`, to publish and to pin in auditors' tools.
+    pub fn vkey(&self) -> String {
+        self.keys().vkey.clone()
     }
 
-    /// A verifier for this log's checkpoints.
-    pub fn verifier(&self) -> &EcdsaNoteVerifier {
-        &self.inner.verifier
+    /// Every checkpoint verifier key the log has used, oldest first, the
+    /// current one last.
+    pub fn vkeys(&self) -> Vec<String> {
+        self.keys().history.clone()
     }
 
-    pub(crate) fn signer(&self) -> &EcdsaNoteSigner {
-        &self.inner.signer
+    /// A verifier for checkpoints signed with the current key.
+    pub fn verifier(&self) -> EcdsaNoteVerifier {
+        self.keys().verifier.clone()
+    }
+
+    pub(crate) fn keys(&self) -> Arc<CheckpointKeys> {
+        match self.inner.keys.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub(crate) fn set_keys(&self, keys: CheckpointKeys) {
+        let keys = Arc::new(keys);
+        match self.inner.keys.write() {
+            Ok(mut guard) => *guard = keys,
+            Err(poisoned) => *poisoned.into_inner() = keys,
+        }
+    }
+
+    /// Brings this process's checkpoint key up to date with the database
+    /// (another node may have rotated it): one query. Signing calls it with
+    /// the appenders' lock held; the public endpoints call it before naming
+    /// the key.
+    pub async fn refresh_keys(
+        &self,
+        conn: &mut sqin_store::Connection,
+    ) -> Result<(), LedgerServiceError> {
+        let Some((signer, history)) =
+            rotated_signer(conn, &self.inner.origin, &self.inner.wrapping_key).await?
+        else {
+            return Ok(());
+        };
+        if signer.vkey() != self.keys().vkey {
+            tracing::info!(vkey = %signer.vkey(), "the ledger's checkpoint key was rotated; signing with the new key");
+            self.set_keys(CheckpointKeys {
+                vkey: signer.vkey(),
+                verifier: signer.verifier()?,
+                signer,
+                history,
+            });
+        }
+        Ok(())
     }
 
     /// Retention in force.
@@ -371,6 +454,41 @@ impl Ledger {
             Err(poisoned) => *poisoned.into_inner() = value,
         }
     }
+}
+
+/// The associated data a rotated checkpoint key is sealed with: it binds the
+/// sealed key to its verifier key.
+pub(crate) fn checkpoint_key_label(vkey: &str) -> String {
+    format!("sqin-ledger-checkpoint-key/v1/{vkey}")
+}
+
+/// After a rotation: the current checkpoint key (the newest row, unsealed)
+/// and every verifier key, oldest first. `None` before any rotation.
+pub(crate) async fn rotated_signer(
+    conn: &mut sqin_store::Connection,
+    origin: &str,
+    wrapping_key: &[u8; 32],
+) -> Result<Option<(EcdsaNoteSigner, Vec<String>)>, LedgerServiceError> {
+    let rows = sqin_store::ledger::checkpoint_keys(conn).await?;
+    let Some(current) = rows.last() else {
+        return Ok(None);
+    };
+    let sealed = current.sealed_key.as_deref().ok_or_else(|| {
+        LedgerServiceError::Corrupt("the newest checkpoint key is retired".into())
+    })?;
+    let pkcs8 = sqin_ledger::open(
+        &DataKey::from_bytes(*wrapping_key),
+        sealed,
+        checkpoint_key_label(&current.vkey).as_bytes(),
+    )
+    .map_err(|_| LedgerServiceError::Corrupt("the checkpoint key does not unseal".into()))?;
+    let signer = EcdsaNoteSigner::from_pkcs8(origin, &pkcs8)?;
+    if signer.vkey() != current.vkey {
+        return Err(LedgerServiceError::Corrupt(
+            "the checkpoint key does not match its verifier key".into(),
+        ));
+    }
+    Ok(Some((signer, rows.into_iter().map(|k| k.vkey).collect())))
 }
 
 /// Which cached data keys [`Ledger::forget_data_keys`] drops.

@@ -49,6 +49,7 @@ pub mod event;
 pub mod export;
 mod handle;
 pub mod history;
+pub mod keychain;
 pub mod outbox;
 pub mod purge;
 pub mod retention;

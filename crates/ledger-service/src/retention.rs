@@ -86,7 +86,9 @@ impl Retention {
             EntryKind::SignCountRegression => self.sign_count_regression,
             EntryKind::CodeRefused => self.code_refused,
             EntryKind::StaffAccess => self.staff_access,
-            EntryKind::RetentionPurge | EntryKind::AccountShredded => return None,
+            EntryKind::RetentionPurge
+            | EntryKind::AccountShredded
+            | EntryKind::CheckpointKeyRotated => return None,
         })
     }
 

@@ -15,15 +15,14 @@ use std::io::BufRead;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
-use sqin_ledger::{
-    EcdsaNoteVerifier, Frontier, Hash, LedgerError, LogVerifier, NodeId, NoteVerifier,
-    SignedCheckpoint,
-};
+use sqin_ledger::{Frontier, Hash, LedgerError, LogVerifier, NodeId, SignedCheckpoint};
 use sqin_store::ledger as store;
 use sqin_store::Connection;
 
 use crate::entry::Entry;
+use crate::event::EntryKind;
 use crate::export::{ExportLine, EXPORT_FORMAT};
+use crate::keychain::{KeyChain, Rotation};
 use crate::tree::b64_hash;
 use crate::{Ledger, LedgerServiceError, VerificationFailure};
 
@@ -75,20 +74,56 @@ struct Checker {
     /// A second frontier whose new nodes are compared with the stored ones.
     shadow: Frontier,
     nodes_checked: u64,
+    /// The key rotations the checkpoints were verified with, each to be
+    /// found as an entry at its place in the stream.
+    rotations: Vec<Rotation>,
+    next_rotation: usize,
 }
 
 impl Checker {
     fn new(
         checkpoints: &[SignedCheckpoint],
         origin: &str,
-        verifier: &dyn NoteVerifier,
+        chain: &KeyChain,
     ) -> Result<Self, LedgerServiceError> {
         Ok(Self {
-            log: LogVerifier::new(checkpoints, origin, verifier)
+            log: LogVerifier::from_verified(chain.verify_all(checkpoints, origin)?)
                 .map_err(VerificationFailure::Log)?,
             shadow: Frontier::new(),
             nodes_checked: 0,
+            rotations: chain.rotations().to_vec(),
+            next_rotation: 0,
         })
+    }
+
+    /// A rotation entry must be the next declared rotation, and a declared
+    /// rotation's place must hold its entry.
+    fn check_rotation(&mut self, seq: u64, entry: &[u8]) -> Result<(), VerificationFailure> {
+        let found = Rotation::from_entry(entry);
+        let expected = self.rotations.get(self.next_rotation);
+        match (found, expected) {
+            (Some(found), Some(expected)) if found == *expected => {
+                self.next_rotation += 1;
+                Ok(())
+            }
+            (Some(_), _) => Err(VerificationFailure::KeyChain(format!(
+                "entry {seq} rotates the checkpoint key, but the checkpoints were verified without that rotation"
+            ))),
+            (None, Some(expected)) if expected.seq == seq => Err(VerificationFailure::KeyChain(
+                format!("entry {seq} was declared a key rotation but is not one"),
+            )),
+            (None, _) => Ok(()),
+        }
+    }
+
+    fn finish(self) -> Result<sqin_ledger::VerifyReport, VerificationFailure> {
+        if let Some(missing) = self.rotations.get(self.next_rotation) {
+            return Err(VerificationFailure::KeyChain(format!(
+                "the key rotation declared at entry {} is not in the log",
+                missing.seq
+            )));
+        }
+        self.log.finish().map_err(VerificationFailure::Log)
     }
 
     fn checked(&self) -> u64 {
@@ -121,6 +156,7 @@ impl Checker {
         if let Err(reason) = parsed {
             return Err(VerificationFailure::EntryMalformed { seq, reason });
         }
+        self.check_rotation(seq, entry)?;
         if let Some(stored) = nodes {
             let mut made = Vec::with_capacity(8);
             self.shadow
@@ -151,13 +187,12 @@ impl Checker {
     }
 }
 
-fn pinned_or(
-    opts: &VerifyOptions,
-    fallback: &str,
-) -> Result<(EcdsaNoteVerifier, bool), LedgerServiceError> {
+/// The key the caller pinned, or `fallback` (which proves consistency, not
+/// authenticity), and whether it was pinned.
+fn pinned_or(opts: &VerifyOptions, fallback: &str) -> (String, bool) {
     match &opts.vkey {
-        Some(vkey) => Ok((EcdsaNoteVerifier::from_vkey(vkey.trim())?, true)),
-        None => Ok((EcdsaNoteVerifier::from_vkey(fallback)?, false)),
+        Some(vkey) => (vkey.trim().to_owned(), true),
+        None => (fallback.to_owned(), false),
     }
 }
 
@@ -190,7 +225,25 @@ pub async fn verify_store(
     let origin = store::origin(conn)
         .await?
         .ok_or(LedgerServiceError::NotFound("ledger origin"))?;
-    let (verifier, key_pinned) = pinned_or(opts, ledger.vkey())?;
+    // Trust starts at the pinned key (or, unpinned, the log's first key) and
+    // follows the rotations recorded in the log.
+    let oldest = ledger
+        .vkeys()
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| ledger.vkey());
+    let (pinned, key_pinned) = pinned_or(opts, &oldest);
+    let rotations = store::entries_of_kind(conn, EntryKind::CheckpointKeyRotated.as_str())
+        .await?
+        .iter()
+        .map(|row| {
+            Rotation::from_entry(&row.entry).ok_or_else(|| VerificationFailure::EntryMalformed {
+                seq: u64::try_from(row.seq).unwrap_or(0),
+                reason: "a checkpoint_key_rotated row that is not a key rotation".into(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let chain = KeyChain::new(&pinned, &rotations)?;
     // Stored checkpoints: the row must say what its signed note says.
     let mut checkpoints = parse_brought(opts)?;
     let mut after = 0;
@@ -218,7 +271,7 @@ pub async fn verify_store(
         .map(|c| c.checkpoint().size)
         .max()
         .unwrap_or(0);
-    let mut checker = Checker::new(&checkpoints, &origin, &verifier)?;
+    let mut checker = Checker::new(&checkpoints, &origin, &chain)?;
     let total = u64::try_from(store::size(conn).await?).unwrap_or(0);
     let mut next: i64 = 0;
     loop {
@@ -242,7 +295,7 @@ pub async fn verify_store(
         progress(checker.checked(), total.max(checker.checked()));
     }
     let nodes_checked = checker.nodes_checked;
-    let report = checker.log.finish().map_err(VerificationFailure::Log)?;
+    let report = checker.finish()?;
     let queued = u64::try_from(store::count_queued(conn).await?).unwrap_or(0);
     Ok(VerifyReport {
         origin,
@@ -320,8 +373,9 @@ pub fn verify_export(
         }
         _ => origin,
     };
-    let (verifier, key_pinned) = pinned_or(opts, &vkey)?;
+    let (pinned, key_pinned) = pinned_or(opts, &vkey);
     let mut checkpoints = parse_brought(opts)?;
+    let mut rotations = Vec::new();
     let mut checker: Option<Checker> = None;
     let mut ended = None;
     for (index, line) in lines {
@@ -342,13 +396,28 @@ pub fn verify_export(
                     LedgerServiceError::Export(format!("line {number}: checkpoint: {e}"))
                 })?);
             }
+            ExportLine::KeyRotation {
+                seq,
+                previous_vkey,
+                vkey,
+            } => {
+                if checker.is_some() {
+                    return Err(bad(number, "key rotations must come before entries"));
+                }
+                rotations.push(Rotation {
+                    seq,
+                    previous_vkey,
+                    vkey,
+                });
+            }
             ExportLine::Entry {
                 seq,
                 entry,
                 leaf_hash,
             } => {
                 if checker.is_none() {
-                    checker = Some(Checker::new(&checkpoints, &origin, &verifier)?);
+                    let chain = KeyChain::new(&pinned, &rotations)?;
+                    checker = Some(Checker::new(&checkpoints, &origin, &chain)?);
                 }
                 let Some(c) = checker.as_mut() else {
                     return Err(bad(number, "internal: no checker"));
@@ -376,9 +445,9 @@ pub fn verify_export(
     };
     let checker = match checker {
         Some(c) => c,
-        None => Checker::new(&checkpoints, &origin, &verifier)?,
+        None => Checker::new(&checkpoints, &origin, &KeyChain::new(&pinned, &rotations)?)?,
     };
-    let report = checker.log.finish().map_err(VerificationFailure::Log)?;
+    let report = checker.finish()?;
     if report.entries != declared {
         return Err(LedgerServiceError::Export(format!(
             "the end line declares {declared} entries but the export holds {}",

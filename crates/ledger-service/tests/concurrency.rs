@@ -118,7 +118,7 @@ async fn hammer(db: TestDb, pools: usize, tasks_per_pool: usize, appends_per_tas
         .unwrap();
         SignedCheckpoint::parse(&b.note)
             .unwrap()
-            .verify(ledger.origin(), ledger.verifier())
+            .verify(ledger.origin(), &ledger.verifier())
             .unwrap();
     }
     assert_eq!(history.last().unwrap().tree_size, expected);

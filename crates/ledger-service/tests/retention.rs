@@ -42,7 +42,7 @@ async fn all_proofs_verify(
     let (cp, _) = checkpoints::publish(&mut conn, ledger, now, CheckpointPolicy::IfGrown)
         .await
         .unwrap();
-    let verifier = EcdsaNoteVerifier::from_vkey(ledger.vkey()).unwrap();
+    let verifier = EcdsaNoteVerifier::from_vkey(&ledger.vkey()).unwrap();
     let note = SignedCheckpoint::parse(&cp.note).unwrap();
     let trusted = note.verify(ledger.origin(), &verifier).unwrap().clone();
     let seqs: Vec<u64> = (0..trusted.size).collect();

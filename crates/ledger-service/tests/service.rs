@@ -342,7 +342,7 @@ both_backends!(
         );
 
         // Each note is a C2SP checkpoint that verifies with the published key.
-        let verifier = EcdsaNoteVerifier::from_vkey(ledger.vkey()).unwrap();
+        let verifier = EcdsaNoteVerifier::from_vkey(&ledger.vkey()).unwrap();
         assert!(ledger.vkey().starts_with(&format!("{ORIGIN}+")));
         for cp in &all {
             let note = SignedCheckpoint::parse(&cp.note).unwrap();

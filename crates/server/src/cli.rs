@@ -442,6 +442,14 @@ pub enum LedgerCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Replace the checkpoint signing key (for example after a suspected
+    /// compromise of the key-encryption key): a `checkpoint_key_rotated`
+    /// entry names the old and the new verifier key, the checkpoint that
+    /// ends with it is signed by both, the old private key is deleted, and
+    /// every node signs with the new key from its next checkpoint. Reviewers
+    /// who pinned the old key follow the change. Prints the rotation as
+    /// JSON; publish the new key (/ledger/vkey) where the old one was.
+    RotateKey,
 }
 
 #[derive(Debug, Args)]
@@ -666,6 +674,14 @@ pub async fn ledger(config: crate::Config, cmd: LedgerCommand) -> anyhow::Result
                 );
             }
             eprintln!("destroyed {} data keys past retention", report.total());
+        }
+        LedgerCommand::RotateKey => {
+            let rotation = checkpoints::rotate_key(&mut conn, ledger, now()).await?;
+            print_json(&serde_json::to_value(&rotation)?)?;
+            eprintln!(
+                "the ledger's checkpoints are now signed with {}; publish it where the old key was",
+                rotation.vkey
+            );
         }
         LedgerCommand::Checkpoint { force } => {
             let policy = if force {

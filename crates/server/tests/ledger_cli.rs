@@ -165,7 +165,7 @@ both_backends!(
             "--checkpoint",
             &sqin.file("cp30.txt"),
             "--vkey",
-            ledger.vkey(),
+            &ledger.vkey(),
         ]);
         let report: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(report["entries"], 30);
@@ -210,5 +210,60 @@ both_backends!(
         // A missing export file is a plain error.
         let err = sqin.fails(&["ledger", "verify", "--export", &sqin.file("nope.jsonl")]);
         assert!(err.contains("cannot open"), "{err}");
+    }
+);
+
+both_backends!(
+    async fn rotate_key_then_verify_with_the_old_pinned_key(db: TestDb) {
+        let sqin = Sqin::new(&db);
+        sqin.ok(&["ledger", "checkpoint"]);
+        let store = db.open().await;
+        let ledger = sqin.ledger(&store).await;
+        let old = ledger.vkey();
+        let mut conn = store.pool().acquire().await.unwrap();
+        for i in 0..5 {
+            append(
+                &mut conn,
+                &ledger,
+                sign_in(&format!("c{i}")),
+                sqin_server::now(),
+            )
+            .await
+            .unwrap();
+        }
+        drop(conn);
+        sqin.ok(&["ledger", "checkpoint"]);
+        let (out, stderr) = sqin.ok(&["ledger", "rotate-key"]);
+        let rotation: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(rotation["previous_vkey"], old.as_str());
+        assert_eq!(rotation["entry"], 5);
+        assert_eq!(rotation["checkpoint"]["tree_size"], 6);
+        let new = rotation["vkey"].as_str().unwrap().to_owned();
+        assert_ne!(new, old);
+        assert!(stderr.contains(&new), "{stderr}");
+        // The next checkpoint (another process) is signed with the new key.
+        let (note, _) = sqin.ok(&["ledger", "checkpoint", "--force"]);
+        let signed = sqin_ledger_service::core::SignedCheckpoint::parse(&note).unwrap();
+        let verifier = sqin_ledger_service::core::EcdsaNoteVerifier::from_vkey(&new).unwrap();
+        signed.verify("localhost:8080/ledger", &verifier).unwrap();
+        // Reviewers pinning either key verify the database and an export.
+        for pinned in [&old, &new] {
+            let (out, _) = sqin.ok(&["ledger", "verify", "--vkey", pinned]);
+            let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(report["entries"], 6);
+        }
+        sqin.ok(&["ledger", "export", "-o", &sqin.file("rotated.jsonl")]);
+        for pinned in [&old, &new] {
+            let (out, _) = sqin.ok(&[
+                "ledger",
+                "verify",
+                "--export",
+                &sqin.file("rotated.jsonl"),
+                "--vkey",
+                pinned,
+            ]);
+            let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(report["entries"], 6);
+        }
     }
 );

@@ -682,3 +682,83 @@ pub async fn delete_data_keys(conn: &mut AnyConnection, ids: &[String]) -> Resul
     }
     Ok(deleted)
 }
+
+/// A checkpoint key the log has used (see migration 0007).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointKeyRow {
+    pub id: i64,
+    /// The C2SP verifier key.
+    pub vkey: String,
+    /// The private key, sealed; `None` once retired.
+    pub sealed_key: Option<Vec<u8>>,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+/// Every checkpoint key recorded, oldest first (empty before the first
+/// rotation).
+pub async fn checkpoint_keys(conn: &mut AnyConnection) -> Result<Vec<CheckpointKeyRow>> {
+    let rows = sqlx::query("SELECT * FROM ledger_checkpoint_keys ORDER BY id")
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CheckpointKeyRow {
+                id: r.try_get("id")?,
+                vkey: r.try_get("vkey")?,
+                sealed_key: r.try_get("sealed_key")?,
+                created_at: r.try_get("created_at")?,
+                retired_at: r.try_get("retired_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Records a checkpoint key: the current one with its sealed private key, or
+/// a retired one (`sealed_key` `None`, `retired_at` set).
+pub async fn insert_checkpoint_key(
+    conn: &mut AnyConnection,
+    vkey: &str,
+    sealed_key: Option<&[u8]>,
+    created_at: i64,
+    retired_at: Option<i64>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO ledger_checkpoint_keys (vkey, sealed_key, created_at, retired_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(vkey)
+    .bind(sealed_key)
+    .bind(created_at)
+    .bind(retired_at)
+    .execute(conn)
+    .await
+    .map_err(|err| StoreError::conflict_on_unique(err, "checkpoint key"))?;
+    Ok(())
+}
+
+/// Retires the current checkpoint key `vkey`: its private key is deleted.
+/// `false` if it was not the current key.
+pub async fn retire_checkpoint_key(conn: &mut AnyConnection, vkey: &str, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE ledger_checkpoint_keys SET sealed_key = NULL, retired_at = $2
+         WHERE vkey = $1 AND retired_at IS NULL",
+    )
+    .bind(vkey)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Every entry of one kind, oldest first (for the few public housekeeping
+/// kinds a verifier needs up front, such as key rotations).
+pub async fn entries_of_kind(conn: &mut AnyConnection, kind: &str) -> Result<Vec<EntryRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE kind = $1 ORDER BY seq"
+    ))
+    .bind(kind)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(entry_from_row).collect()
+}

@@ -114,6 +114,10 @@ pub const NOT_PERSONAL: &[(&str, &str)] = &[
     ("ledger_nodes.*", "Merkle tree hashes"),
     ("ledger_log.*", "the log's origin"),
     ("ledger_lock.*", "the appenders' lock row"),
+    (
+        "ledger_checkpoint_keys.*",
+        "the log's checkpoint keys (public verifier keys, the current private key sealed)",
+    ),
 ];
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

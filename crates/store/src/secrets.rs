@@ -34,3 +34,12 @@ pub async fn get_or_insert(
         .await?
         .ok_or(crate::StoreError::NotFound("server secret"))
 }
+
+/// Deletes a secret (a key that must sign nothing more); `false` if absent.
+pub async fn delete(conn: &mut AnyConnection, name: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM server_secrets WHERE name = $1")
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -130,11 +130,17 @@ async fn about(State(state): State<AppState>) -> Response {
         Ok(cp) => cp,
         Err(e) => return ledger_error(e),
     };
+    if let Err(e) = state.ledger.refresh_keys(&mut conn).await {
+        return ledger_error(e);
+    }
     cacheable(
         30,
         Json(json!({
             "origin": state.ledger.origin(),
             "vkey": state.ledger.vkey(),
+            // Every key the log has used, oldest first: checkpoints up to a
+            // rotation entry's size plus one are signed by the older key.
+            "vkeys": state.ledger.vkeys(),
             "checkpoint_size": latest.tree_size,
             "hash": "SHA-256, RFC 9162 section 2.1.1 (leaf 0x00, node 0x01)",
             "checkpoint_format": "https://c2sp.org/tlog-checkpoint",
@@ -191,7 +197,16 @@ async fn checkpoint_history(
 }
 
 async fn vkey(State(state): State<AppState>) -> Response {
-    cacheable(3600, text(format!("{}\n", state.ledger.vkey())))
+    let mut conn = match connection(&state).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if let Err(e) = state.ledger.refresh_keys(&mut conn).await {
+        return ledger_error(e);
+    }
+    // Short caching: after a rotation the new key must show soon (a
+    // reviewer holding the old one still verifies everything).
+    cacheable(300, text(format!("{}\n", state.ledger.vkey())))
 }
 
 #[derive(Debug, Deserialize)]
