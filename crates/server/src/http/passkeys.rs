@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/passkeys/rename", post(rename))
         .route("/account/passkeys/remove", post(remove))
         .route("/account/signout", post(signout))
+        .route("/account/close", get(close_page).post(close_submit))
         .route("/api/passkeys/csrf", get(api_csrf))
         .route("/api/passkeys/enrol/verify", post(api_enrol_verify))
         .route("/api/passkeys/enrol/start", post(api_enrol_start))
@@ -495,6 +496,78 @@ async fn remove(
             page.finish(see_other(&format!("{ACCOUNT_PATH}?notice=unknown_passkey")))
         }
         Err(e) => page_error(&page, e),
+    }
+}
+
+/// The confirmation page for closing one's own account.
+async fn close_page(page: Page, State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match current_session(&state, &headers).await {
+        Ok(Some(_)) => page.render(
+            "account_close.html",
+            minijinja::context! { unconfirmed => false },
+        ),
+        Ok(None) => page.finish(see_other(LOGIN_PATH)),
+        Err(e) => page_error(&page, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CloseForm {
+    confirm: Option<String>,
+}
+
+/// Closes the signed-in citizen's own account, exactly as `sqin citizen
+/// delete` does (one transaction: relying parties told, tokens revoked,
+/// ledger history shredded, account deleted), after an explicit
+/// confirmation and only from a recent sign-in.
+async fn close_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    CsrfForm { page, form }: CsrfForm<CloseForm>,
+) -> Response {
+    let session = match current_session(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return page.finish(see_other(LOGIN_PATH)),
+        Err(e) => return page_error(&page, e),
+    };
+    if form.confirm.as_deref() != Some("yes") {
+        return page.render_status(
+            StatusCode::BAD_REQUEST,
+            "account_close.html",
+            minijinja::context! { unconfirmed => true },
+        );
+    }
+    if !is_fresh(&session, now()) {
+        return page.finish(see_other(&format!("{ACCOUNT_PATH}?notice=reauth")));
+    }
+    let citizen = match conn(&state).await {
+        Ok(mut c) => match citizens::by_id(&mut c, &session.citizen_id).await {
+            Ok(Some(citizen)) => citizen,
+            Ok(None) => return page_error(&page, PasskeyError::AccountUnavailable),
+            Err(e) => return page_error(&page, e.into()),
+        },
+        Err(e) => return page_error(&page, e),
+    };
+    match crate::account::close(&state, &citizen.register_id, now()).await {
+        Ok(closed) => {
+            let mut response = page.render(
+                "account_closed.html",
+                minijinja::context! { services => closed.relying_parties.len() },
+            );
+            // The session died with the account; the browser forgets it too.
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                clear_cookie(SESSION_COOKIE, page.secure()),
+            );
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "closing an account failed");
+            page_error(
+                &page,
+                PasskeyError::Internal("closing the account failed".into()),
+            )
+        }
     }
 }
 

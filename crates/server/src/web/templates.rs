@@ -23,6 +23,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/remove_last.html"),
     ),
     (
+        "account_close.html",
+        include_str!("../../templates/account_close.html"),
+    ),
+    (
+        "account_closed.html",
+        include_str!("../../templates/account_closed.html"),
+    ),
+    (
         "ledger_recipients.html",
         include_str!("../../templates/ledger_recipients.html"),
     ),
@@ -148,7 +156,7 @@ mod tests {
                 min_age => 14, grant => "g", given_name => "Camille", purpose => "recovery",
                 passkeys => vec![passkey], signins => vec![event.clone()], activity => vec![event],
                 fresh => true, notice => "notice.added", notice_error => false, recovered => true,
-                id => "AAAA", name => "Phone",
+                id => "AAAA", name => "Phone", unconfirmed => true, services => 2,
             };
             // The passkey pages; other pages are rendered by their own tests
             // with their own context.
@@ -160,6 +168,8 @@ mod tests {
                 "register.html",
                 "account.html",
                 "remove_last.html",
+                "account_close.html",
+                "account_closed.html",
             ];
             for name in pages {
                 let html = ENV
