@@ -54,12 +54,53 @@ pub enum Command {
     /// The consent ledger: verify, export, purge, checkpoint.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// The privacy impact assessment this binary runs under: check one
+    /// against the code, or render it for reviewers.
+    #[command(subcommand)]
+    Pia(PiaCommand),
     /// Delete, once, what is past the retention the PIA sets (sessions,
     /// consents, grants, codes, security events, logout notices,
     /// never-enrolled registrations); `sqin serve` does it every
     /// `ledger_purge_interval_secs`. Prints what it deleted as JSON. The
     /// ledger's own purge is `sqin ledger purge`.
     Retention,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PiaCommand {
+    /// Check an inventory (FILE, else `pia_file`, else the built-in one)
+    /// as the server does at start-up: valid, and describing this code.
+    /// Prints a summary with the ledger's retention; exits 1 naming every
+    /// difference otherwise. Needs no database.
+    Check { file: Option<PathBuf> },
+    /// Print the inventory (FILE, else `pia_file`, else the built-in one) as
+    /// the Markdown document a reviewer reads (pia/inventory.md).
+    Render { file: Option<PathBuf> },
+}
+
+/// `sqin pia check|render`.
+pub fn pia(config: &crate::Config, cmd: PiaCommand) -> anyhow::Result<()> {
+    let (PiaCommand::Check { file } | PiaCommand::Render { file }) = &cmd;
+    let adopted = crate::pia::load(file.as_deref().or(config.pia_file.as_deref()))?;
+    match cmd {
+        PiaCommand::Check { .. } => {
+            print_json(&json!({
+                "source": adopted.source,
+                "elements": adopted.pia.inventory().elements.len(),
+                "relying_parties": adopted.pia.inventory().relying_parties.len(),
+                "ledger_retention_days": adopted.ledger_retention,
+            }))?;
+            eprintln!(
+                "the PIA inventory ({}) is valid and describes this code",
+                adopted.source
+            );
+        }
+        PiaCommand::Render { .. } => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(adopted.pia.render_markdown().as_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]

@@ -107,6 +107,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cli::keys(&services, cmd).await
         }
         Command::Ledger(cmd) => cli::ledger(config, cmd).await,
+        Command::Pia(cmd) => cli::pia(&config, cmd),
         Command::Retention => {
             let services = sqin_server::bootstrap::open(config).await?;
             let report = sqin_server::retention::run(&services, sqin_server::now()).await?;

@@ -497,3 +497,60 @@ both_backends!(
         assert!(err.contains("PIA inventory"), "{err}");
     }
 );
+
+#[test]
+fn pia_check_and_render_need_no_database() {
+    let dir = std::env::temp_dir().join(format!("sqin-pia-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqin = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sqin"))
+            .args(args)
+            .current_dir(&dir)
+            .env_remove("SQIN_CONFIG")
+            .env("SQIN_DATABASE_URL", "postgres://nobody@127.0.0.1:1/nowhere")
+            .output()
+            .unwrap()
+    };
+    // The built-in inventory describes this binary.
+    let out = sqin(&["pia", "check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["source"], "built-in");
+    assert_eq!(summary["ledger_retention_days"]["disclosure"], 1825);
+    // Rendered, it is the document in the repository.
+    let out = sqin(&["pia", "render"]);
+    assert!(out.status.success());
+    let repo_md = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pia/inventory.md"),
+    )
+    .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), repo_md);
+    // An adopted copy that disagrees with the code: exit 1, each difference named.
+    let built_in = sqin_server::pia::BUILT_IN;
+    let at = built_in.find("id = \"ledger.sign_in_record\"").unwrap();
+    let edited = format!(
+        "{}{}",
+        &built_in[..at],
+        built_in[at..].replacen(
+            "retention = \"P1Y\"",
+            "retention = \"while-account-active\"",
+            1
+        )
+    );
+    std::fs::write(dir.join("adopted.toml"), edited).unwrap();
+    let out = sqin(&["pia", "check", "adopted.toml"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ledger.sign_in_record") && err.contains("sign_in"),
+        "{err}"
+    );
+    let out = sqin(&["pia", "check", "missing.toml"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
