@@ -42,7 +42,7 @@ pub const MAX_SIGNATURES: usize = 100;
 /// Upper bound on a note's size, for the same reason.
 pub const MAX_NOTE_BYTES: usize = 1 << 20;
 
-const SIGNATURE_PREFIX: &str = "\u{2014} ";
+pub(crate) const SIGNATURE_PREFIX: &str = "\u{2014} ";
 
 /// DER prefix of a SubjectPublicKeyInfo for an uncompressed P-256 point:
 /// SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING (0 unused bits) }.
@@ -155,7 +155,7 @@ fn check_note_chars(text: &str) -> Result<(), String> {
     }
 }
 
-fn validate_key_name(name: &str) -> Result<(), LedgerError> {
+pub(crate) fn validate_key_name(name: &str) -> Result<(), LedgerError> {
     if name.is_empty() || name.contains('+') || name.chars().any(|c| c.is_whitespace()) {
         return Err(LedgerError::InvalidKeyName(name.to_owned()));
     }

@@ -56,6 +56,7 @@
 //! ```
 
 pub mod checkpoint;
+pub mod cosignature;
 pub mod envelope;
 mod error;
 pub mod hash;
@@ -66,6 +67,7 @@ pub use checkpoint::{
     Checkpoint, EcdsaNoteSigner, EcdsaNoteVerifier, NoteSignature, NoteSigner, NoteVerifier,
     SignedCheckpoint,
 };
+pub use cosignature::{CosignatureVerifier, Ed25519Cosigner};
 pub use envelope::{open, seal, unwrap_data_key, wrap_data_key, DataKey};
 pub use error::LedgerError;
 pub use hash::{leaf_hash, node_hash, Hash, EMPTY_ROOT};
