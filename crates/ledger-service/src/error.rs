@@ -116,4 +116,8 @@ pub enum VerificationFailure {
     /// or a rotation entry that is not where the export declared it.
     #[error("checkpoint key chain: {0}")]
     KeyChain(String),
+    /// A checkpoint the reviewer brought lacks a required witness's
+    /// cosignature.
+    #[error("witness: {0}")]
+    Witness(String),
 }

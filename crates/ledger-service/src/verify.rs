@@ -41,6 +41,11 @@ pub struct VerifyOptions {
     pub checkpoints: Vec<String>,
     /// The expected origin, for an export (defaults to the export's own).
     pub origin: Option<String>,
+    /// Witness verifier keys (C2SP tlog-cosignature): every checkpoint the
+    /// reviewer brings must carry a valid cosignature from each, so the log
+    /// verified is the one those witnesses saw, not a fork shown only to
+    /// this reviewer.
+    pub witnesses: Vec<String>,
 }
 
 /// The outcome of a successful verification.
@@ -196,6 +201,36 @@ fn pinned_or(opts: &VerifyOptions, fallback: &str) -> (String, bool) {
     }
 }
 
+/// Every brought checkpoint carries a valid cosignature from each witness.
+fn require_cosigned(
+    opts: &VerifyOptions,
+    brought: &[SignedCheckpoint],
+    origin: &str,
+) -> Result<(), LedgerServiceError> {
+    if opts.witnesses.is_empty() {
+        return Ok(());
+    }
+    if brought.is_empty() {
+        return Err(VerificationFailure::Witness(
+            "witnesses can only vouch for a checkpoint you bring (--checkpoint)".into(),
+        )
+        .into());
+    }
+    for vkey in &opts.witnesses {
+        let witness = sqin_ledger::CosignatureVerifier::from_vkey(vkey)?;
+        for note in brought {
+            note.verify(origin, &witness).map_err(|e| {
+                VerificationFailure::Witness(format!(
+                    "the checkpoint of size {} is not cosigned by {}: {e}",
+                    note.checkpoint().size,
+                    witness.name()
+                ))
+            })?;
+        }
+    }
+    Ok(())
+}
+
 fn parse_brought(opts: &VerifyOptions) -> Result<Vec<SignedCheckpoint>, LedgerServiceError> {
     opts.checkpoints
         .iter()
@@ -246,6 +281,7 @@ pub async fn verify_store(
     let chain = KeyChain::new(&pinned, &rotations)?;
     // Stored checkpoints: the row must say what its signed note says.
     let mut checkpoints = parse_brought(opts)?;
+    require_cosigned(opts, &checkpoints, &origin)?;
     let mut after = 0;
     loop {
         let page = store::checkpoints_after(conn, after, 1000).await?;
@@ -375,6 +411,7 @@ pub fn verify_export(
     };
     let (pinned, key_pinned) = pinned_or(opts, &vkey);
     let mut checkpoints = parse_brought(opts)?;
+    require_cosigned(opts, &checkpoints, &origin)?;
     let mut rotations = Vec::new();
     let mut checker: Option<Checker> = None;
     let mut ended = None;

@@ -54,6 +54,10 @@ pub enum Command {
     /// The consent ledger: verify, export, purge, checkpoint.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// A witness of someone else's consent ledger (C2SP tlog-witness), run by
+    /// an independent party such as the Commission.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
     /// The privacy impact assessment this binary runs under: check one
     /// against the code, or render it for reviewers.
     #[command(subcommand)]
@@ -64,6 +68,59 @@ pub enum Command {
     /// `ledger_purge_interval_secs`. Prints what it deleted as JSON. The
     /// ledger's own purge is `sqin ledger purge`.
     Retention,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Create a witness in DIR: a new Ed25519 key named NAME. Prints the
+    /// witness's verifier key, for the logs (`ledger_witnesses`) and the
+    /// reviewers who will require its cosignature.
+    Init {
+        /// The witness's name, a schema-less URL (commission.example/witness).
+        #[arg(long)]
+        name: String,
+        /// Where its key and state live.
+        #[arg(long, default_value = "witness")]
+        dir: PathBuf,
+    },
+    /// Serve `POST /add-checkpoint` for the logs given by their verifier
+    /// keys (GET /ledger/vkey of each; repeat --log, and add a log's new key
+    /// after it rotates). Stops cleanly on SIGTERM or Ctrl-C.
+    Serve {
+        #[arg(long, default_value = "witness")]
+        dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: std::net::SocketAddr,
+        /// A watched log's verifier key (repeatable).
+        #[arg(long = "log", required = true)]
+        logs: Vec<String>,
+    },
+}
+
+/// `sqin witness init|serve`.
+pub async fn witness(cmd: WitnessCommand) -> anyhow::Result<()> {
+    match cmd {
+        WitnessCommand::Init { name, dir } => {
+            let vkey = sqin_witness::init(&dir, &name)?;
+            println!("{vkey}");
+            eprintln!(
+                "created the witness {name} in {}; give its key (above) to the logs and reviewers",
+                dir.display()
+            );
+        }
+        WitnessCommand::Serve { dir, listen, logs } => {
+            let witness = std::sync::Arc::new(sqin_witness::Witness::open(&dir, &logs)?);
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            tracing::info!(address = %listen, vkey = %witness.vkey(), "witness listening");
+            axum::serve(listener, crate::witness::router(witness))
+                .with_graceful_shutdown(crate::http::shutdown_signal())
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -512,6 +569,10 @@ pub struct LedgerVerify {
     /// The origin the export must have (export only).
     #[arg(long)]
     pub origin: Option<String>,
+    /// A witness's verifier key (repeatable): every --checkpoint must carry
+    /// its valid cosignature (fetch /ledger/checkpoint, which includes them).
+    #[arg(long = "witness")]
+    pub witnesses: Vec<String>,
 }
 
 fn progress_bar(what: &str) -> indicatif::ProgressBar {
@@ -561,6 +622,7 @@ fn verify_options(v: &LedgerVerify) -> anyhow::Result<sqin_ledger_service::Verif
         vkey,
         checkpoints,
         origin: v.origin.clone(),
+        witnesses: v.witnesses.clone(),
     })
 }
 

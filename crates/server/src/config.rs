@@ -83,6 +83,20 @@ pub struct Config {
     /// server refuses to start under an inventory that does not describe
     /// the code, and takes the ledger's retention periods from it.
     pub pia_file: Option<PathBuf>,
+    /// Witnesses of the consent ledger (C2SP tlog-witness): independent
+    /// parties, such as the Commission, that cosign each checkpoint only if
+    /// it extends the one they saw before. A list of tables `{ url = "https://witness.example/", vkey = "<name>+<id>+<key>" }`.
+    pub ledger_witnesses: Vec<LedgerWitness>,
+}
+
+/// One witness of the consent ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerWitness {
+    /// Its submission prefix (`<url>/add-checkpoint` is called).
+    pub url: Url,
+    /// Its verifier key (`sqin witness init` prints it).
+    pub vkey: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +132,7 @@ impl Default for Config {
             ledger_purge_interval_secs: 3600,
             ledger_data_key_period_days: 30,
             pia_file: None,
+            ledger_witnesses: Vec::new(),
         }
     }
 }
@@ -152,6 +167,7 @@ const KEYS: &[&str] = &[
     "ledger_purge_interval_secs",
     "ledger_data_key_period_days",
     "pia_file",
+    "ledger_witnesses",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -246,6 +262,16 @@ impl Config {
         }
         crate::web::client_addr::TrustedProxies::parse(&self.trusted_proxies)
             .map_err(|e| invalid("trusted_proxies", &e))?;
+        for w in &self.ledger_witnesses {
+            if !matches!(w.url.scheme(), "http" | "https") {
+                return Err(invalid(
+                    "ledger_witnesses",
+                    "a witness url must be http or https",
+                ));
+            }
+            sqin_ledger_service::core::CosignatureVerifier::from_vkey(&w.vkey)
+                .map_err(|e| invalid("ledger_witnesses", &e.to_string()))?;
+        }
         if self.max_request_body_bytes < 1024 {
             return Err(invalid("max_request_body_bytes", "must be at least 1024"));
         }

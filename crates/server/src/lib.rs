@@ -16,6 +16,7 @@ pub mod http;
 pub mod pia;
 pub mod retention;
 pub mod web;
+pub mod witness;
 
 pub use bootstrap::{now, Services};
 pub use config::Config;
@@ -128,6 +129,11 @@ async fn ledger_housekeeping(services: Services) {
                     Ok((cp, true)) => tracing::info!(tree_size = cp.tree_size, "signed a ledger checkpoint"),
                     Ok((_, false)) => {}
                     Err(e) => tracing::error!(error = %e, "could not sign a ledger checkpoint"),
+                }
+                // Witnesses cosign the latest checkpoint (one that refused or
+                // was down is asked again next time).
+                if !config.ledger_witnesses.is_empty() {
+                    crate::witness::cosign_all(&services).await;
                 }
             }
             _ = purge_tick.tick(), if purging => {

@@ -398,6 +398,14 @@ fn bad_configuration_refuses_to_start_and_names_the_key() {
     assert!(err.contains("`issuer`"), "{err}");
     let err = run(&[("SQIN_DATABASE_URL", "mysql://x")], &["config"]);
     assert!(err.contains("database_url"), "{err}");
+    let err = run(
+        &[(
+            "SQIN_LEDGER_WITNESSES",
+            r#"[{url="https://w.example/",vkey="w.example+00000000+AAAA"}]"#,
+        )],
+        &["config"],
+    );
+    assert!(err.contains("ledger_witnesses"), "{err}");
     std::fs::write(dir.join("bad.toml"), "isuer = \"https://id.example\"\n").unwrap();
     let err = run(&[], &["--config", "bad.toml", "config"]);
     assert!(err.contains("isuer"), "{err}");
@@ -552,5 +560,98 @@ fn pia_check_and_render_need_no_database() {
     let out = sqin(&["pia", "check", "missing.toml"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn witness_init_and_serve_as_processes() {
+    let dir = std::env::temp_dir().join(format!("sqin-witness-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqin = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sqin"))
+            .args(args)
+            .current_dir(&dir)
+            .env_remove("SQIN_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let out = sqin(&[
+        "witness",
+        "init",
+        "--name",
+        "commission.test.example/w",
+        "--dir",
+        "w",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let vkey = String::from_utf8(out.stdout).unwrap();
+    sqin_ledger_service::core::CosignatureVerifier::from_vkey(vkey.trim()).unwrap();
+    // Never a second key in place.
+    let out = sqin(&[
+        "witness",
+        "init",
+        "--name",
+        "commission.test.example/w",
+        "--dir",
+        "w",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    // Serving needs a log to watch.
+    let out = sqin(&["witness", "serve", "--dir", "w"]);
+    assert!(!out.status.success());
+    // Served: a request for a log it does not watch is refused by the protocol.
+    let log = sqin_ledger_service::core::EcdsaNoteSigner::from_pkcs8(
+        "log.test.example/ledger",
+        &sqin_ledger_service::core::EcdsaNoteSigner::generate_pkcs8().unwrap(),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sqin"))
+        .args([
+            "witness",
+            "serve",
+            "--dir",
+            "w",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--log",
+            &log.vkey(),
+        ])
+        .current_dir(&dir)
+        .env_remove("SQIN_CONFIG")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async {
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            if let Ok(r) = client
+                .post(format!("http://127.0.0.1:{port}/add-checkpoint"))
+                .body("old 0\n\nother.test.example/log\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n")
+                .timeout(std::time::Duration::from_secs(5))
+                .send()
+                .await
+            {
+                return r.status().as_u16();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        0
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    // The note has no signature line: malformed (400), or unknown (404).
+    assert!(status == 400 || status == 404, "{status}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -762,3 +762,68 @@ pub async fn entries_of_kind(conn: &mut AnyConnection, kind: &str) -> Result<Vec
     .await?;
     rows.iter().map(entry_from_row).collect()
 }
+
+/// Records a witness's cosignature line for a checkpoint (once per witness).
+pub async fn insert_cosignature(
+    conn: &mut AnyConnection,
+    checkpoint_id: i64,
+    witness: &str,
+    line: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO ledger_cosignatures (checkpoint_id, witness, line, created_at)
+         VALUES ($1, $2, $3, $4) ON CONFLICT (checkpoint_id, witness) DO NOTHING",
+    )
+    .bind(checkpoint_id)
+    .bind(witness)
+    .bind(line)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The cosignature lines of a checkpoint, in witness order.
+pub async fn cosignatures(
+    conn: &mut AnyConnection,
+    checkpoint_id: i64,
+) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT witness, line FROM ledger_cosignatures WHERE checkpoint_id = $1 ORDER BY witness",
+    )
+    .bind(checkpoint_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("witness")?, r.try_get("line")?)))
+        .collect()
+}
+
+/// The size a witness last cosigned, as far as this log knows.
+pub async fn witness_size(conn: &mut AnyConnection, witness: &str) -> Result<Option<i64>> {
+    let row = sqlx::query("SELECT size FROM ledger_witnesses WHERE witness = $1")
+        .bind(witness)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| r.try_get("size")).transpose()?)
+}
+
+/// Records the size a witness last cosigned.
+pub async fn set_witness_size(
+    conn: &mut AnyConnection,
+    witness: &str,
+    size: i64,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO ledger_witnesses (witness, size, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (witness) DO UPDATE SET size = excluded.size, updated_at = excluded.updated_at",
+    )
+    .bind(witness)
+    .bind(size)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -115,6 +115,11 @@ pub const NOT_PERSONAL: &[(&str, &str)] = &[
     ("ledger_log.*", "the log's origin"),
     ("ledger_lock.*", "the appenders' lock row"),
     (
+        "ledger_cosignatures.*",
+        "witnesses' cosignatures of checkpoints",
+    ),
+    ("ledger_witnesses.*", "the size each witness last cosigned"),
+    (
         "ledger_checkpoint_keys.*",
         "the log's checkpoint keys (public verifier keys, the current private key sealed)",
     ),

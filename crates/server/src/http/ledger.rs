@@ -161,8 +161,12 @@ async fn latest_checkpoint(State(state): State<AppState>) -> Response {
         Ok(c) => c,
         Err(r) => return r,
     };
+    // With every witness cosignature it has (C2SP tlog-witness).
     match checkpoints::latest(&mut conn).await {
-        Ok(cp) => cacheable(10, text(cp.note)),
+        Ok(cp) => match crate::witness::cosigned_note(&mut conn, &cp).await {
+            Ok(note) => cacheable(10, text(note)),
+            Err(e) => internal(e),
+        },
         Err(e) => ledger_error(e),
     }
 }
