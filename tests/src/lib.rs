@@ -482,3 +482,37 @@ pub fn screenshots_dir(tag: &str) -> std::path::PathBuf {
         _ => std::env::temp_dir().join(format!("{tag}-{}", std::process::id())),
     }
 }
+
+/// A citizen's whole ledger history, as their download gives it.
+pub async fn ledger_history(
+    server: &TestServer,
+    citizen_id: &str,
+) -> sqin_ledger_service::history::CitizenHistory {
+    let mut conn = server.services.store.pool().acquire().await.unwrap();
+    sqin_ledger_service::history::download(
+        &mut conn,
+        &server.services.ledger,
+        citizen_id,
+        &sqin_ledger_service::history::HistoryFilter::default(),
+        sqin_server::now(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Verifies the whole stored ledger with its published key; the report.
+pub async fn verify_ledger(server: &TestServer) -> sqin_ledger_service::VerifyReport {
+    let mut conn = server.services.store.pool().acquire().await.unwrap();
+    sqin_ledger_service::verify::verify_store(
+        &mut conn,
+        &server.services.ledger,
+        &sqin_ledger_service::VerifyOptions {
+            vkey: Some(server.services.ledger.vkey()),
+            ..Default::default()
+        },
+        &mut |_, _| {},
+        &std::sync::atomic::AtomicBool::new(false),
+    )
+    .await
+    .unwrap()
+}

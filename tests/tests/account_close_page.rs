@@ -8,7 +8,6 @@
 mod passkeys_support;
 
 use passkeys_support::{add_citizen, authenticator, Browser};
-use sqin_ledger_service::history::{self, HistoryFilter};
 use sqin_ledger_service::EntryKind;
 use sqin_tests::{both_backends, TestServer};
 
@@ -90,15 +89,7 @@ both_backends!(
             .await
             .unwrap()
             .is_none());
-        let view = history::download(
-            &mut conn,
-            &server.services.ledger,
-            &citizen.id,
-            &HistoryFilter::default(),
-            sqin_server::now(),
-        )
-        .await
-        .unwrap();
+        let view = sqin_tests::ledger_history(&server, &citizen.id).await;
         let (last, before) = view.entries.split_last().unwrap();
         assert_eq!(last.kind, EntryKind::AccountShredded);
         assert!(before.iter().all(|e| e.shredded), "{before:?}");

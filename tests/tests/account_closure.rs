@@ -3,10 +3,7 @@
 //! dies, the citizen's ledger history is crypto-shredded with the shredding
 //! logged and every proof still valid, and the account is gone. A closure
 //! that cannot complete changes nothing.
-use std::sync::atomic::AtomicBool;
-
-use sqin_ledger_service::history::{self, HistoryFilter};
-use sqin_ledger_service::{verify, EntryKind, VerifyOptions};
+use sqin_ledger_service::EntryKind;
 use sqin_tests::*;
 
 const CB: &str = "http://127.0.0.1:9/cb";
@@ -131,42 +128,14 @@ both_backends!(
 
         // The ledger: the citizen's history is unreadable, the shredding is
         // logged, and the whole log still verifies.
-        let ledger = &server.services.ledger;
-        let view = history::download(
-            &mut conn,
-            ledger,
-            &citizen.id,
-            &HistoryFilter::default(),
-            sqin_server::now(),
-        )
-        .await
-        .unwrap();
+        let view = ledger_history(&server, &citizen.id).await;
         let (last, before) = view.entries.split_last().unwrap();
         assert_eq!(last.kind, EntryKind::AccountShredded);
         assert!(!before.is_empty());
         assert!(before.iter().all(|e| e.shredded && e.details.is_none()));
-        let others = history::download(
-            &mut conn,
-            ledger,
-            &other.id,
-            &HistoryFilter::default(),
-            sqin_server::now(),
-        )
-        .await
-        .unwrap();
+        let others = ledger_history(&server, &other.id).await;
         assert!(others.entries.iter().all(|e| e.details.is_some()));
-        let report = verify::verify_store(
-            &mut conn,
-            ledger,
-            &VerifyOptions {
-                vkey: Some(ledger.vkey().to_owned()),
-                ..Default::default()
-            },
-            &mut |_, _| {},
-            &AtomicBool::new(false),
-        )
-        .await
-        .unwrap();
+        let report = verify_ledger(&server).await;
         assert!(report.entries >= view.entries.len() as u64, "{report:?}");
         drop(conn);
         server.stop().await;

@@ -23,20 +23,14 @@ use sqin_ledger_service::{
 use sqin_store::{both_backends, Store};
 
 async fn verify_db(store: &Store, ledger: &Ledger, vkey: Option<&str>) -> Result<u64, String> {
-    let mut conn = store.pool().acquire().await.unwrap();
-    verify::verify_store(
-        &mut conn,
-        ledger,
-        &VerifyOptions {
-            vkey: vkey.map(str::to_owned),
-            ..Default::default()
-        },
-        &mut |_, _| {},
-        &AtomicBool::new(false),
-    )
-    .await
-    .map(|r| r.entries)
-    .map_err(|e| e.to_string())
+    let opts = VerifyOptions {
+        vkey: vkey.map(str::to_owned),
+        ..Default::default()
+    };
+    verify_stored(store, ledger, &opts)
+        .await
+        .map(|r| r.entries)
+        .map_err(|e| e.to_string())
 }
 
 fn verify_text(text: &str, vkey: &str) -> Result<u64, String> {

@@ -7,58 +7,15 @@
 
 mod common;
 
-use std::sync::atomic::AtomicBool;
-
 use common::*;
 use sqin_ledger_service::core::{
     leaf_hash, EcdsaNoteSigner, LedgerError, MemoryTree, NodeId, NodeSource, SignedCheckpoint,
 };
 use sqin_ledger_service::{
-    append, checkpoints, export, verify, CheckpointPolicy, Ledger, LedgerServiceError,
-    VerificationFailure, VerifyOptions, VerifyReport,
+    append, checkpoints, CheckpointPolicy, Ledger, LedgerServiceError, VerificationFailure,
+    VerifyOptions, VerifyReport,
 };
 use sqin_store::{both_backends, Store};
-
-async fn verify_db(
-    store: &Store,
-    ledger: &Ledger,
-    opts: &VerifyOptions,
-) -> Result<VerifyReport, LedgerServiceError> {
-    let mut conn = store.pool().acquire().await.unwrap();
-    verify::verify_store(
-        &mut conn,
-        ledger,
-        opts,
-        &mut |_, _| {},
-        &AtomicBool::new(false),
-    )
-    .await
-}
-
-async fn verify_exported(
-    store: &Store,
-    ledger: &Ledger,
-    opts: &VerifyOptions,
-) -> Result<VerifyReport, LedgerServiceError> {
-    let mut conn = store.pool().acquire().await.unwrap();
-    let mut out = Vec::new();
-    export::export(
-        &mut conn,
-        ledger,
-        &mut out,
-        T0,
-        &mut |_, _| {},
-        &AtomicBool::new(false),
-    )
-    .await
-    .unwrap();
-    verify::verify_export(
-        out.as_slice(),
-        opts,
-        &mut |_, _| {},
-        &AtomicBool::new(false),
-    )
-}
 
 fn failure(result: Result<VerifyReport, LedgerServiceError>) -> VerificationFailure {
     match result {
@@ -84,7 +41,7 @@ async fn setup(db: &sqin_store::testing::TestDb) -> (Store, Ledger) {
         vkey: Some(ledger.vkey().to_owned()),
         ..Default::default()
     };
-    let ok = verify_db(&store, &ledger, &pinned).await.unwrap();
+    let ok = verify_stored(&store, &ledger, &pinned).await.unwrap();
     assert_eq!(ok.entries, 40);
     assert_eq!(ok.checkpoints_verified, 4);
     assert_eq!(ok.latest_checkpoint_size, 40);
@@ -109,7 +66,7 @@ both_backends!(
         set_entry(&store, 17, &bytes, &leaf).await;
         let expected = VerificationFailure::Log(LedgerError::EntryEdited { seq: 17 });
         assert_eq!(
-            failure(verify_db(&store, &ledger, &VerifyOptions::default()).await),
+            failure(verify_stored(&store, &ledger, &VerifyOptions::default()).await),
             expected
         );
         assert_eq!(
@@ -132,7 +89,7 @@ both_backends!(
         set_entry(&store, 17, text.as_bytes(), &leaf_hash(text.as_bytes())).await;
         // The database's node for leaf 17 no longer matches: named exactly.
         assert_eq!(
-            failure(verify_db(&store, &ledger, &VerifyOptions::default()).await),
+            failure(verify_stored(&store, &ledger, &VerifyOptions::default()).await),
             VerificationFailure::NodeMismatch {
                 level: 0,
                 index: 17,
@@ -158,7 +115,7 @@ both_backends!(
         // on the database, naming the node and the entries it covers.
         set_node(&store, 2, 3, &[9u8; 32]).await;
         assert_eq!(
-            failure(verify_db(&store, &ledger, &VerifyOptions::default()).await),
+            failure(verify_stored(&store, &ledger, &VerifyOptions::default()).await),
             VerificationFailure::NodeMismatch {
                 level: 2,
                 index: 3,
@@ -176,7 +133,7 @@ both_backends!(
         let tree = MemoryTree::from_leaves(leaves);
         let good = tree.node(NodeId::new(2, 3)).unwrap();
         set_node(&store, 2, 3, &good).await;
-        verify_db(&store, &ledger, &VerifyOptions::default())
+        verify_stored(&store, &ledger, &VerifyOptions::default())
             .await
             .unwrap();
         exec(
@@ -185,7 +142,7 @@ both_backends!(
         )
         .await;
         assert_eq!(
-            failure(verify_db(&store, &ledger, &VerifyOptions::default()).await),
+            failure(verify_stored(&store, &ledger, &VerifyOptions::default()).await),
             VerificationFailure::NodeMissing { level: 3, index: 2 }
         );
     }
@@ -200,7 +157,7 @@ both_backends!(
             found: 24,
         });
         assert_eq!(
-            failure(verify_db(&store, &ledger, &VerifyOptions::default()).await),
+            failure(verify_stored(&store, &ledger, &VerifyOptions::default()).await),
             expected
         );
         assert_eq!(
@@ -222,7 +179,7 @@ both_backends!(
             found: 6,
         });
         assert_eq!(
-            failure(verify_db(&store, &ledger, &VerifyOptions::default()).await),
+            failure(verify_stored(&store, &ledger, &VerifyOptions::default()).await),
             expected
         );
         assert_eq!(
@@ -251,7 +208,7 @@ both_backends!(
             size: 30,
         });
         assert_eq!(
-            failure(verify_db(&store, &ledger, &VerifyOptions::default()).await),
+            failure(verify_stored(&store, &ledger, &VerifyOptions::default()).await),
             expected
         );
         exec(
@@ -260,7 +217,7 @@ both_backends!(
         )
         .await;
         // Now the database alone looks consistent ...
-        verify_db(&store, &ledger, &VerifyOptions::default())
+        verify_stored(&store, &ledger, &VerifyOptions::default())
             .await
             .unwrap();
         // ... but not to a reviewer holding an older checkpoint.
@@ -270,7 +227,7 @@ both_backends!(
             ..Default::default()
         };
         assert_eq!(
-            failure(verify_db(&store, &ledger, &with_held).await),
+            failure(verify_stored(&store, &ledger, &with_held).await),
             expected
         );
         assert_eq!(
@@ -330,7 +287,7 @@ both_backends!(
             .unwrap();
         // The rewritten database verifies on its own: only an outside
         // checkpoint can tell, which is why checkpoints are published.
-        let alone = verify_db(&store, &ledger, &VerifyOptions::default())
+        let alone = verify_stored(&store, &ledger, &VerifyOptions::default())
             .await
             .unwrap();
         assert_eq!(alone.entries, 40);
@@ -344,7 +301,7 @@ both_backends!(
             verified_up_to: 10,
         });
         assert_eq!(
-            failure(verify_db(&store, &ledger, &with_held).await),
+            failure(verify_stored(&store, &ledger, &with_held).await),
             expected
         );
         assert_eq!(
@@ -413,7 +370,7 @@ both_backends!(
             .unwrap();
         let expected_size = 40;
         for result in [
-            verify_db(&store, &ledger, &VerifyOptions::default()).await,
+            verify_stored(&store, &ledger, &VerifyOptions::default()).await,
             verify_exported(&store, &ledger, &VerifyOptions::default()).await,
         ] {
             match failure(result) {
@@ -440,7 +397,7 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(
-            failure(verify_db(&store, &ledger, &VerifyOptions::default()).await),
+            failure(verify_stored(&store, &ledger, &VerifyOptions::default()).await),
             VerificationFailure::CheckpointDamaged {
                 id: row_id,
                 reason: "its size or root column differs from its signed note".into()
@@ -458,7 +415,7 @@ both_backends!(
             ..Default::default()
         };
         assert!(matches!(
-            failure(verify_db(&store, &ledger, &brought).await),
+            failure(verify_stored(&store, &ledger, &brought).await),
             VerificationFailure::Log(LedgerError::CheckpointRejected { size: 40, .. })
         ));
         let wrong_key = VerifyOptions {
@@ -466,7 +423,7 @@ both_backends!(
             ..Default::default()
         };
         assert!(matches!(
-            failure(verify_db(&store, &ledger, &wrong_key).await),
+            failure(verify_stored(&store, &ledger, &wrong_key).await),
             VerificationFailure::Log(LedgerError::CheckpointRejected { .. })
         ));
     }

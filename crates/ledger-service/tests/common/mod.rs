@@ -4,10 +4,12 @@
 //! would.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::sync::atomic::AtomicBool;
+
 use sqin_crypto::KeyEncryptionKey;
 use sqin_ledger_service::{
-    append, append_sequenced, sequence, DisclosureEndpoint, EntryId, Ledger, LedgerEvent,
-    LedgerSettings,
+    append, append_sequenced, export, sequence, verify, DisclosureEndpoint, EntryId, Ledger,
+    LedgerEvent, LedgerServiceError, LedgerSettings, VerifyOptions, VerifyReport,
 };
 use sqin_store::{Backend, Store};
 
@@ -204,4 +206,47 @@ pub async fn set_node(store: &Store, level: i64, idx: i64, hash: &[u8]) {
         .execute(store.pool())
         .await
         .unwrap();
+}
+
+/// `verify_store` on the stored log.
+pub async fn verify_stored(
+    store: &Store,
+    ledger: &Ledger,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport, LedgerServiceError> {
+    let mut conn = store.pool().acquire().await.unwrap();
+    verify::verify_store(
+        &mut conn,
+        ledger,
+        opts,
+        &mut |_, _| {},
+        &AtomicBool::new(false),
+    )
+    .await
+}
+
+/// An export of the stored log, verified offline.
+pub async fn verify_exported(
+    store: &Store,
+    ledger: &Ledger,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport, LedgerServiceError> {
+    let mut conn = store.pool().acquire().await.unwrap();
+    let mut out = Vec::new();
+    export::export(
+        &mut conn,
+        ledger,
+        &mut out,
+        T0,
+        &mut |_, _| {},
+        &AtomicBool::new(false),
+    )
+    .await
+    .unwrap();
+    verify::verify_export(
+        out.as_slice(),
+        opts,
+        &mut |_, _| {},
+        &AtomicBool::new(false),
+    )
 }
