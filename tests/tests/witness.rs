@@ -109,6 +109,13 @@ both_backends!(
             .verify(server.services.ledger.origin(), &witness_key)
             .unwrap();
 
+        // A citizen's download carries the cosigned checkpoint too.
+        let download = ledger_history(&server, "c0").await;
+        SignedCheckpoint::parse(&download.context.checkpoint.note)
+            .unwrap()
+            .verify(server.services.ledger.origin(), &witness_key)
+            .unwrap();
+
         // It grows: the next request carries a consistency proof.
         grow_and_sign(&server, 3).await;
         assert!(matches!(

@@ -316,6 +316,19 @@ pub async fn history(
         .collect()
 }
 
+/// The checkpoint with every witness cosignature recorded for it appended
+/// to its note (C2SP tlog-witness), as it is published.
+pub async fn with_cosignatures(
+    conn: &mut Connection,
+    mut checkpoint: PublishedCheckpoint,
+) -> Result<PublishedCheckpoint, LedgerServiceError> {
+    for (_, line) in store::cosignatures(conn, checkpoint.id).await? {
+        checkpoint.note.push_str(&line);
+        checkpoint.note.push('\n');
+    }
+    Ok(checkpoint)
+}
+
 /// A checkpoint covering entry `seq` (the latest, or a new one if the
 /// latest predates the entry), for proofs handed to citizens.
 pub async fn covering(

@@ -208,7 +208,10 @@ async fn load(
         shown.push((entry, details, row.entry));
     }
     let max_seq = shown.iter().map(|(e, _, _)| e.seq).max();
+    // With the witnesses' cosignatures it has, so the download proves the
+    // citizen saw the same log as they did.
     let checkpoint = covering(conn, ledger, max_seq, now).await?;
+    let checkpoint = crate::checkpoints::with_cosignatures(conn, checkpoint).await?;
     let seqs: Vec<u64> = shown.iter().map(|(e, _, _)| e.seq).collect();
     let proofs = inclusion_proofs(conn, &seqs, checkpoint.tree_size).await?;
     let entries = shown

@@ -156,16 +156,3 @@ pub async fn cosign(services: &Services, witness: &LedgerWitness) -> anyhow::Res
     }
     anyhow::bail!("the witness kept answering 409")
 }
-
-/// A checkpoint note with every cosignature it has, as published.
-pub async fn cosigned_note(
-    conn: &mut sqin_store::Connection,
-    checkpoint: &sqin_ledger_service::PublishedCheckpoint,
-) -> anyhow::Result<String> {
-    let mut note = checkpoint.note.clone();
-    for (_, line) in store::cosignatures(conn, checkpoint.id).await? {
-        note.push_str(&line);
-        note.push('\n');
-    }
-    Ok(note)
-}

@@ -163,9 +163,9 @@ async fn latest_checkpoint(State(state): State<AppState>) -> Response {
     };
     // With every witness cosignature it has (C2SP tlog-witness).
     match checkpoints::latest(&mut conn).await {
-        Ok(cp) => match crate::witness::cosigned_note(&mut conn, &cp).await {
-            Ok(note) => cacheable(10, text(note)),
-            Err(e) => internal(e),
+        Ok(cp) => match checkpoints::with_cosignatures(&mut conn, cp).await {
+            Ok(cp) => cacheable(10, text(cp.note)),
+            Err(e) => ledger_error(e),
         },
         Err(e) => ledger_error(e),
     }
