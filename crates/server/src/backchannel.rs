@@ -97,14 +97,14 @@ pub async fn run(services: Services) {
     }
 }
 
-/// The HTTP client for deliveries: no redirects (a redirect could send the
-/// token elsewhere), short time limits.
+/// The HTTP client for back-channel deliveries and witness requests: no
+/// redirects (a redirect could send a token elsewhere), short time limits.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(3))
         .timeout(Duration::from_secs(5))
-        .user_agent("sqin back-channel logout")
+        .user_agent("sqin")
         .build()
         .unwrap_or_default()
 }

@@ -91,6 +91,7 @@ async fn ledger_housekeeping(services: Services) {
     let mut purge_tick = every(config.ledger_purge_interval_secs);
     let never = std::sync::atomic::AtomicBool::new(false);
     let mut outbox = every(5);
+    let witnessing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut sequencer = tokio::time::interval(std::time::Duration::from_millis(50));
     sequencer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -131,9 +132,16 @@ async fn ledger_housekeeping(services: Services) {
                     Err(e) => tracing::error!(error = %e, "could not sign a ledger checkpoint"),
                 }
                 // Witnesses cosign the latest checkpoint (one that refused or
-                // was down is asked again next time).
-                if !config.ledger_witnesses.is_empty() {
-                    crate::witness::cosign_all(&services).await;
+                // was down is asked again next time), in a task of its own so
+                // a slow witness never holds up the sequencer.
+                if !config.ledger_witnesses.is_empty()
+                    && !witnessing.swap(true, std::sync::atomic::Ordering::AcqRel)
+                {
+                    let (services, witnessing) = (services.clone(), witnessing.clone());
+                    tokio::spawn(async move {
+                        crate::witness::cosign_all(&services).await;
+                        witnessing.store(false, std::sync::atomic::Ordering::Release);
+                    });
                 }
             }
             _ = purge_tick.tick(), if purging => {
