@@ -93,3 +93,42 @@ both_backends!(
         server.stop().await;
     }
 );
+
+both_backends!(
+    async fn the_confidentiality_policy_is_public_and_linked_from_every_page(db: TestDb) {
+        let server = TestServer::start(db).await;
+        let client = http_client();
+        let r = client.get(server.url("/privacy")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("<html lang=\"fr\">"), "French by default");
+        assert!(html.contains("Qui sommes-nous?"), "{html}");
+        assert!(html.contains("Vos droits"));
+        let html = client
+            .get(server.url("/privacy?lang=en"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("Who we are") && html.contains("Your rights"),
+            "{html}"
+        );
+        assert!(!html.contains("Qui sommes-nous?"));
+        // Every page that collects links to it.
+        for path in ["/login", "/enrol"] {
+            let html = client
+                .get(server.url(path))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(html.contains("href=\"/privacy\""), "{path}");
+        }
+        server.stop().await;
+    }
+);

@@ -16,6 +16,13 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(readyz))
         .route("/jwks", get(jwks))
         .route("/favicon.ico", get(favicon))
+        .route("/privacy", get(privacy))
+}
+
+/// The confidentiality policy, in the reader's language.
+async fn privacy(page: crate::web::Page) -> Response {
+    let policy = crate::web::privacy::policy_html(page.locale);
+    page.render("privacy.html", minijinja::context! { policy => policy })
 }
 
 async fn healthz() -> impl IntoResponse {

@@ -64,6 +64,7 @@ pub mod client_addr;
 mod csrf;
 mod i18n;
 mod page;
+pub mod privacy;
 pub mod templates;
 
 pub use assets::{asset_url, routes as asset_routes};

@@ -44,6 +44,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/signin_error.html"),
     ),
     ("logout.html", include_str!("../../templates/logout.html")),
+    ("privacy.html", include_str!("../../templates/privacy.html")),
 ];
 
 /// Unix seconds as an unambiguous date and time in UTC ("2026-03-02 14:05 UTC").
