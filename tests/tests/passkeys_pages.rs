@@ -2,6 +2,8 @@
 //! autocomplete tokens, assets, security headers, error pages.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod passkeys_support;
+
 use sqin_tests::{both_backends, http_client, TestServer};
 
 both_backends!(
@@ -115,6 +117,27 @@ both_backends!(
         assert_eq!(r.status(), 400);
         let html = r.text().await.unwrap();
         assert!(html.contains("role=\"alert\""));
+        server.stop().await;
+    }
+);
+
+both_backends!(
+    async fn a_refused_code_says_the_lock_is_automatic_and_how_to_have_it_reviewed(db: TestDb) {
+        let server = TestServer::start(db).await;
+        let browser = passkeys_support::Browser::open(&server).await;
+        let r = browser
+            .form(
+                "/enrol",
+                &[("code", "AAAA-AAAA-AAAA-AAAA"), ("birthdate", "1966-06-06")],
+            )
+            .await;
+        assert_eq!(r.status(), 400);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("role=\"alert\""), "{html}");
+        // s. 65.2: the decision is automated; the person is told so,
+        // and how to have it explained and reviewed.
+        assert!(html.contains("bloqué automatiquement"), "{html}");
+        assert!(html.contains("la réviser"), "{html}");
         server.stop().await;
     }
 );
