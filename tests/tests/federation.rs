@@ -173,11 +173,14 @@ both_backends!(
             .map(|v| v.as_str().unwrap())
             .collect();
         for n in &names {
+            // Its registered purpose: the names. Not the locale its
+            // `profile` scope also carries.
             assert!(
-                ["sub", "name", "given_name", "family_name", "locale"].contains(n),
+                ["sub", "name", "given_name", "family_name"].contains(n),
                 "the revenue office received {n}"
             );
         }
+        assert!(names.contains(&"name"), "{names:?}");
         let revenue_sub = rid["sub"].as_str().unwrap().to_owned();
         assert_ne!(revenue_sub, family_sub, "pairwise: one sub per sector");
         assert_ne!(revenue_sub, citizen.id);

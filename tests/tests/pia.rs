@@ -139,3 +139,23 @@ fn the_server_refuses_a_pia_that_does_not_describe_it() {
     assert!(err.contains("missing.toml"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_demo_services_are_registered_as_the_pia_declares_them() {
+    use sqin_family_portal::Profile;
+    let pia = repo_pia();
+    for (id, profile) in [
+        ("demo-family-portal", Profile::Family),
+        ("demo-revenue-office", Profile::Revenue),
+    ] {
+        let rp = pia.relying_party(id).unwrap_or_else(|| panic!("{id}"));
+        let scopes: Vec<&str> = profile.default_scopes().split(' ').collect();
+        assert_eq!(rp.scopes, scopes, "{id} scopes");
+        let claims: Vec<&str> = profile.registered_claims().split(' ').collect();
+        let mut declared: Vec<&str> = rp.claims.iter().map(String::as_str).collect();
+        let mut registered = claims.clone();
+        declared.sort_unstable();
+        registered.sort_unstable();
+        assert_eq!(declared, registered, "{id} claims");
+    }
+}

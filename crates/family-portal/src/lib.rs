@@ -65,6 +65,17 @@ impl Profile {
         }
     }
 
+    /// The claims this service's purpose needs, registered with the
+    /// provider as narrower than its scopes (`profile` also carries
+    /// `locale`, which neither service needs). As `pia/inventory.toml`
+    /// declares them.
+    pub fn registered_claims(self) -> &'static str {
+        match self {
+            Profile::Family => "name given_name family_name birthdate address",
+            Profile::Revenue => "name given_name family_name",
+        }
+    }
+
     /// Used in cookie names, so two services on one host never collide.
     pub fn slug(self) -> &'static str {
         match self {

@@ -313,9 +313,18 @@ impl From<sqin_crypto::CryptoError> for AuthorizeError {
     }
 }
 
-/// Claims the client's registered purpose allows.
+/// Claims the client's registered purpose allows: those its scopes carry,
+/// narrowed to its registered claims when it has some. Every release
+/// (consent page, ID token, userinfo) goes through this.
 pub fn allowed_claims(client: &ClientRecord) -> Vec<&'static str> {
-    claims::claims_for_scopes(client.scopes.iter().map(String::as_str))
+    let carried = claims::claims_for_scopes(client.scopes.iter().map(String::as_str));
+    match &client.claims {
+        Some(narrowed) => carried
+            .into_iter()
+            .filter(|c| narrowed.iter().any(|n| n == c))
+            .collect(),
+        None => carried,
+    }
 }
 
 /// Claims this request will disclose: those of its scopes, plus those asked

@@ -15,6 +15,9 @@ pub struct ClientRegistration {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub scopes: Vec<String>,
+    /// The claims its purpose allows, when narrower than its scopes carry
+    /// (each must be carried by one of its scopes); `None`: all of them.
+    pub claims: Option<Vec<String>>,
     pub purpose: Option<String>,
     pub sector: Option<String>,
     pub public_client: bool,
@@ -127,6 +130,26 @@ impl ClientRegistration {
             scopes.insert(0, "openid".into());
         }
         reg.scopes = scopes;
+        if let Some(wanted) = &reg.claims {
+            let carried = claims::claims_for_scopes(reg.scopes.iter().map(String::as_str));
+            let mut narrowed: Vec<String> = Vec::new();
+            for c in wanted.iter().flat_map(|c| c.split_whitespace()) {
+                if !carried.contains(&c) {
+                    return Err(bad(format!(
+                        "claim {c:?} is not carried by the scopes {} (they carry: {})",
+                        reg.scopes.join(" "),
+                        carried.join(", ")
+                    )));
+                }
+                if !narrowed.iter().any(|x| x == c) {
+                    narrowed.push(c.to_owned());
+                }
+            }
+            // Catalog order, so that comparisons are stable.
+            let catalog = claims::all_claims();
+            narrowed.sort_by_key(|c| catalog.iter().position(|x| x == c).unwrap_or(usize::MAX));
+            reg.claims = Some(narrowed);
+        }
         reg.purpose = match reg.purpose.as_deref().map(str::trim) {
             Some(p) if !p.is_empty() => {
                 if p.len() > 500 {
@@ -226,6 +249,7 @@ pub async fn register(
         redirect_uris: reg.redirect_uris,
         post_logout_redirect_uris: reg.post_logout_redirect_uris,
         scopes: reg.scopes,
+        claims: reg.claims,
         sector: reg.sector.unwrap_or_default(),
         subject_type: if reg.public_subject {
             "public".into()

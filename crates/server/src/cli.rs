@@ -207,7 +207,7 @@ pub struct AddCitizen {
 pub enum ClientCommand {
     /// Register a relying party; prints JSON with its client_id and, for a
     /// confidential client, its client_secret (shown once).
-    Add(AddClient),
+    Add(Box<AddClient>),
     List,
     Show {
         client_id: String,
@@ -232,6 +232,11 @@ pub struct AddClient {
     /// Space-separated scopes the service's purpose allows (openid is implied).
     #[arg(long, default_value = "openid")]
     pub scope: String,
+    /// Space-separated claims the purpose allows, when narrower than the
+    /// scopes carry (e.g. --scope "openid profile" --claims "name": no
+    /// locale, no separate names). Default: every claim of the scopes.
+    #[arg(long)]
+    pub claims: Option<String>,
     /// The purpose, in plain words, shown to citizens on the consent page.
     #[arg(long)]
     pub purpose: Option<String>,
@@ -275,6 +280,7 @@ fn client_json(c: &ClientRecord) -> serde_json::Value {
         "redirect_uris": c.redirect_uris,
         "post_logout_redirect_uris": c.post_logout_redirect_uris,
         "scope": c.scopes.join(" "),
+        "claims": c.claims,
         "purpose": c.purpose,
         "sector": c.sector,
         "subject_type": c.subject_type,
@@ -407,6 +413,7 @@ pub async fn client(services: &Services, cmd: ClientCommand) -> anyhow::Result<(
                     redirect_uris: a.redirect_uris,
                     post_logout_redirect_uris: a.post_logout_redirect_uris,
                     scopes: vec![a.scope],
+                    claims: a.claims.map(|c| vec![c]),
                     purpose: a.purpose,
                     sector: a.sector,
                     public_client: a.public,

@@ -163,6 +163,7 @@ async fn register_demo_rp(
         redirect_uris: vec![config.redirect_uri()],
         post_logout_redirect_uris: vec![config.post_logout_redirect_uri()],
         scopes: vec![rp.profile.default_scopes().into()],
+        claims: Some(vec![rp.profile.registered_claims().into()]),
         purpose: Some(rp.profile.purpose().into()),
         backchannel_logout_uri: Some(config.backchannel_logout_uri()),
         ..Default::default()
@@ -170,7 +171,9 @@ async fn register_demo_rp(
     if let Some(existing) = client_store::get(conn, rp.client_id).await? {
         let current = existing.redirect_uris == registration.redirect_uris
             && existing.backchannel_logout_uri == registration.backchannel_logout_uri
-            && existing.post_logout_redirect_uris == registration.post_logout_redirect_uris;
+            && existing.post_logout_redirect_uris == registration.post_logout_redirect_uris
+            && existing.claims.as_ref().map(|c| c.join(" ")).as_deref()
+                == Some(rp.profile.registered_claims());
         if current {
             return Ok(client::rotate_secret(conn, rp.client_id, t).await?);
         }

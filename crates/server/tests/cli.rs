@@ -267,6 +267,38 @@ both_backends!(
             "openid telepathy",
         ]);
         assert!(err.contains("telepathy"), "{err}");
+        // Claims narrower than the scopes: only claims the scopes carry.
+        let err = sqin.fails(&[
+            "client",
+            "add",
+            "--name",
+            "Bad",
+            "--redirect-uri",
+            "https://a.example/cb",
+            "--scope",
+            "openid profile",
+            "--claims",
+            "name birthdate",
+        ]);
+        assert!(err.contains("\"birthdate\" is not carried"), "{err}");
+        let out = sqin.ok(&[
+            "client",
+            "add",
+            "--name",
+            "Revenu",
+            "--redirect-uri",
+            "https://revenu.example/cb",
+            "--scope",
+            "openid profile",
+            "--claims",
+            "family_name name",
+        ]);
+        let narrowed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            narrowed["claims"],
+            serde_json::json!(["name", "family_name"])
+        );
+        sqin.ok(&["client", "remove", narrowed["client_id"].as_str().unwrap()]);
 
         let out = sqin.ok(&[
             "client",

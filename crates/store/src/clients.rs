@@ -38,6 +38,9 @@ pub struct ClientRecord {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub scopes: Vec<String>,
+    /// The claims its purpose allows, when narrower than its scopes carry;
+    /// `None`: every claim of its scopes.
+    pub claims: Option<Vec<String>>,
     pub purpose: String,
     pub sector: String,
     pub subject_type: String,
@@ -61,6 +64,10 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ClientRecord> {
             "post_logout_redirect_uris",
         )?,
         scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+        claims: row
+            .try_get::<Option<String>, _>("claims")?
+            .map(|c| json_list(&c, "claims"))
+            .transpose()?,
         purpose: row.try_get("purpose")?,
         sector: row.try_get("sector")?,
         subject_type: row.try_get("subject_type")?,
@@ -75,8 +82,8 @@ pub async fn insert(conn: &mut AnyConnection, c: &ClientRecord) -> Result<()> {
     sqlx::query(
         "INSERT INTO clients (client_id, name, client_type, secret_hash, token_endpoint_auth_method,
             redirect_uris, post_logout_redirect_uris, scopes, purpose, sector, subject_type, jwks,
-            backchannel_logout_uri, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            backchannel_logout_uri, created_at, updated_at, claims)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(&c.client_id)
     .bind(&c.name)
@@ -93,6 +100,7 @@ pub async fn insert(conn: &mut AnyConnection, c: &ClientRecord) -> Result<()> {
     .bind(&c.backchannel_logout_uri)
     .bind(c.created_at)
     .bind(c.updated_at)
+    .bind(c.claims.as_deref().map(to_json_list))
     .execute(conn)
     .await
     .map_err(|e| StoreError::conflict_on_unique(e, "client with this client_id"))?;

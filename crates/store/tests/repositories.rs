@@ -132,6 +132,7 @@ fn client(id: &str) -> ClientRecord {
         redirect_uris: vec!["https://rp.example/cb".into()],
         post_logout_redirect_uris: vec![],
         scopes: vec!["openid".into(), "profile".into()],
+        claims: Some(vec!["name".into()]),
         purpose: "Apply for an allowance".into(),
         sector: "rp.example".into(),
         subject_type: "pairwise".into(),

@@ -43,6 +43,8 @@ async fn start(server: &TestServer, profile: Profile, host: &str) -> Ministry {
             redirect_uris: vec![config.redirect_uri()],
             post_logout_redirect_uris: vec![config.post_logout_redirect_uri()],
             scopes: vec![profile.default_scopes().into()],
+            // As the demo registers them: the purpose's claims only.
+            claims: Some(vec![profile.registered_claims().into()]),
             purpose: Some(profile.purpose().into()),
             backchannel_logout_uri: Some(config.backchannel_logout_uri()),
             ..Default::default()
