@@ -60,7 +60,7 @@ pub fn routes() -> Router<AppState> {
 
 // ---------------------------------------------------------------- errors
 
-fn error(status: StatusCode, code: &str, description: impl Into<String>) -> Response {
+pub(super) fn error(status: StatusCode, code: &str, description: impl Into<String>) -> Response {
     (
         status,
         Json(json!({ "error": code, "error_description": description.into() })),
@@ -93,7 +93,7 @@ fn ledger_error(e: LedgerServiceError) -> Response {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+pub(super) fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "ledger request failed");
     error(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -350,7 +350,7 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The signed-in citizen, or a 401.
-async fn citizen(
+pub(super) async fn citizen(
     conn: &mut sqin_store::Connection,
     headers: &HeaderMap,
 ) -> Result<String, Response> {

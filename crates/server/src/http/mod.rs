@@ -18,6 +18,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::bootstrap::Services;
 
+mod account;
 mod ledger;
 mod oidc;
 mod ops;
@@ -38,6 +39,7 @@ pub fn router(services: Services) -> Router {
         .merge(oidc::routes())
         .merge(passkeys::routes())
         .merge(ledger::routes())
+        .merge(account::routes())
         .fallback(ops::not_found)
         .with_state(state);
     with_middleware(routes, &config)

@@ -1,0 +1,112 @@
+//! `GET /account/data`: everything sqin holds about the signed-in citizen,
+//! in one JSON document with a published schema (`sqin-citizen-data/1`,
+//! docs/passkeys.md), so they can read it and take it elsewhere (A-2.1 s. 83
+//! access, s. 84 portability in a structured, commonly used format). Their
+//! consent and disclosure history is the ledger download
+//! (`/account/ledger/download`), with proofs.
+//!
+//! Never in it: secrets and what only protects them (code and session
+//! hashes, passkey public keys and counters).
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use sqin_store::{citizens, clients, consents, sessions};
+
+use super::ledger::{citizen, internal};
+use super::AppState;
+use crate::now;
+
+/// The schema name and version of the document.
+pub const DATA_FORMAT: &str = "sqin-citizen-data/1";
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/account/data", get(data))
+}
+
+async fn data(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let mut conn = match state.store.pool().acquire().await {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    let citizen_id = match citizen(&mut conn, &headers).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let at = now();
+    let gathered = async {
+        let person = citizens::by_id(&mut conn, &citizen_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the account is gone"))?;
+        let passkeys = state.passkeys.list(&mut conn, &citizen_id).await?;
+        let live_sessions = sessions::live_for_citizen(&mut conn, &citizen_id, at).await?;
+        let mut live_consents = Vec::new();
+        for c in consents::for_citizen(&mut conn, &citizen_id).await? {
+            if c.revoked_at.is_some() {
+                continue;
+            }
+            let service = clients::get(&mut conn, &c.client_id).await?;
+            live_consents.push(json!({
+                "client_id": c.client_id,
+                "service": service.as_ref().map(|s| s.name.clone()),
+                "purpose": c.purpose,
+                "scopes": c.scope,
+                "claims": c.claims,
+                "granted_at": c.granted_at,
+                "expires_at": c.expires_at,
+            }));
+        }
+        let events = sqin_webauthn::events::recent(&mut conn, &citizen_id, None, 1000).await?;
+        anyhow::Ok(json!({
+            "format": DATA_FORMAT,
+            "generated_at": sqin_ledger_service::history::rfc3339(at),
+            "register": {
+                "register_id": person.register_id,
+                "given_name": person.given_name,
+                "family_name": person.family_name,
+                "birthdate": person.birthdate,
+                "email": person.email,
+                "address": person.address,
+                "locale": person.locale,
+                "status": person.status.as_str(),
+                "registered_at": person.created_at,
+            },
+            "passkeys": passkeys.iter().map(|p| json!({
+                "name": p.name,
+                "created_at": p.created_at,
+                "last_used_at": p.last_used_at,
+                "synced": p.synced,
+                "enrolled_via": p.enrolled_via,
+            })).collect::<Vec<_>>(),
+            "sessions": live_sessions.iter().map(|s| json!({
+                "signed_in_at": s.auth_time,
+                "acr": s.acr,
+                "amr": s.amr,
+                "expires_at": s.expires_at,
+            })).collect::<Vec<_>>(),
+            "consents": live_consents,
+            "security_events": events,
+            "history": "/account/ledger/download",
+        }))
+    }
+    .await;
+    match gathered {
+        Ok(body) => {
+            let day = sqin_ledger_service::history::rfc3339(at)
+                .get(..10)
+                .unwrap_or("data")
+                .to_owned();
+            (
+                [(
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"sqin-my-data-{day}.json\""),
+                )],
+                Json(body),
+            )
+                .into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
