@@ -15,6 +15,7 @@ pub mod demo;
 pub mod http;
 pub mod pia;
 pub mod retention;
+pub mod staff;
 pub mod web;
 pub mod witness;
 

@@ -687,3 +687,63 @@ fn witness_init_and_serve_as_processes() {
     assert!(status == 400 || status == 404, "{status}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+both_backends!(
+    async fn staff_lookup_shows_what_the_role_allows_and_records_it(db: TestDb) {
+        let sqin = Sqin::new(&db);
+        let store = db.open().await;
+        let csv = sqin.write("register.csv", GOOD);
+        sqin.ok(&["citizen", "import", path(&csv)]);
+        let out = sqin.ok(&[
+            "staff",
+            "lookup",
+            "R-001",
+            "--staff",
+            "agent-7",
+            "--role",
+            "support",
+            "--purpose",
+            "Phone call: lost letter",
+            "--verify",
+            "citizen.birthdate=1984-03-02",
+        ]);
+        let seen: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(seen["shown"]["citizen.given_name"], "Aline");
+        assert!(seen["shown"].get("citizen.birthdate").is_none(), "{seen}");
+        assert_eq!(seen["verified"]["citizen.birthdate"], true);
+        let err = sqin.fails(&[
+            "staff",
+            "lookup",
+            "R-001",
+            "--staff",
+            "agent-7",
+            "--role",
+            "support",
+            "--purpose",
+            "Call",
+            "--verify",
+            "birthdate",
+        ]);
+        assert!(err.contains("ELEMENT=VALUE"), "{err}");
+        let err = sqin.fails(&[
+            "staff",
+            "lookup",
+            "R-001",
+            "--staff",
+            "agent-7",
+            "--role",
+            "registrar",
+            "--purpose",
+            "",
+        ]);
+        assert!(err.contains("purpose"), "{err}");
+        // One staff access on record (queued or placed).
+        let recorded = sqin_store::testing::scalar(
+            store.pool(),
+            "SELECT (SELECT COUNT(*) FROM ledger_entries WHERE kind = 'staff_access')
+                  + (SELECT COUNT(*) FROM ledger_queue WHERE kind = 'staff_access')",
+        )
+        .await;
+        assert_eq!(recorded, 1);
+    }
+);
