@@ -215,6 +215,17 @@ impl ClientRegistration {
     }
 }
 
+/// A random client id (128 bits, base64url) that does not start with '-',
+/// so that it is never taken for an option on a command line.
+fn new_client_id() -> Result<String, OidcError> {
+    loop {
+        let id = b64url(&random_bytes::<16>()?);
+        if !id.starts_with('-') {
+            return Ok(id);
+        }
+    }
+}
+
 /// Registers an RP. A confidential client using a shared secret gets a
 /// 256-bit random secret, returned once and stored only as its SHA-256.
 pub async fn register(
@@ -232,7 +243,7 @@ pub async fn register(
     let record = ClientRecord {
         client_id: match reg.client_id {
             Some(id) => id,
-            None => b64url(&random_bytes::<16>()?),
+            None => new_client_id()?,
         },
         purpose: reg
             .purpose
@@ -307,6 +318,15 @@ mod tests {
         assert!(validate_redirect_uri("javascript:alert(1)").is_err());
         assert!(validate_redirect_uri("/relative").is_err());
         assert!(validate_redirect_uri("https://user:pw@famille.example/cb").is_err());
+    }
+
+    #[test]
+    fn generated_client_ids_never_look_like_options() {
+        for _ in 0..2000 {
+            let id = new_client_id().unwrap();
+            assert!(!id.starts_with('-'), "{id}");
+            assert_eq!(id.len(), 22);
+        }
     }
 
     #[test]

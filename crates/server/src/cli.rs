@@ -276,14 +276,20 @@ pub enum ClientCommand {
     Add(Box<AddClient>),
     List,
     Show {
+        /// (May start with '-': generated ids are base64url.)
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
     },
     Remove {
+        /// (May start with '-': generated ids are base64url.)
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
     },
     /// Issue a new secret; the old one stops working within
     /// `client_cache_secs` (5 s) on every node.
     RotateSecret {
+        /// (May start with '-': generated ids are base64url.)
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
     },
 }

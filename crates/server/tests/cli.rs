@@ -299,6 +299,9 @@ both_backends!(
             serde_json::json!(["name", "family_name"])
         );
         sqin.ok(&["client", "remove", narrowed["client_id"].as_str().unwrap()]);
+        // An id that starts with '-' is an id, not an option.
+        let err = sqin.fails(&["client", "show", "-MX3Ye_DAfhLrK9596KT9g"]);
+        assert!(err.contains("no client with client_id -MX3Ye"), "{err}");
 
         let out = sqin.ok(&[
             "client",
