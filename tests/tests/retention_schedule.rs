@@ -201,6 +201,29 @@ both_backends!(
             )
             .await;
         }
+        // Complaints: two years after the answer; open ones stay.
+        for (id, received, closed) in [
+            ("C-old", now - 900 * DAY, Some(now - 731 * DAY)),
+            ("C-recent", now - 900 * DAY, Some(now - 700 * DAY)),
+            ("C-open", now - 900 * DAY, None),
+        ] {
+            sqin_store::complaints::insert(
+                &mut conn,
+                &sqin_store::complaints::Complaint {
+                    id: id.into(),
+                    citizen_id: Some(aline.id.clone()),
+                    subject: "s".into(),
+                    facts: "f".into(),
+                    received_at: received,
+                    answer_due: received + 30 * DAY,
+                    answer: closed.map(|_| "a".into()),
+                    answered_by: closed.map(|_| "po".into()),
+                    closed_at: closed,
+                },
+            )
+            .await
+            .unwrap();
+        }
         drop(conn);
 
         let report = sqin_server::retention::run(&server.services, now)
@@ -212,6 +235,7 @@ both_backends!(
         assert_eq!(report.deleted["security_event.record"], 1, "{report:?}");
         assert_eq!(report.deleted["enrolment_code.code_hash"], 1, "{report:?}");
         assert_eq!(report.deleted["logout_notice.record"], 1, "{report:?}");
+        assert_eq!(report.deleted["complaint.record"], 1, "{report:?}");
         // Contact details of both old registrations go first; then the older
         // registration itself.
         assert_eq!(report.deleted["citizen.email"], 2, "{report:?}");

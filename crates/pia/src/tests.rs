@@ -103,6 +103,7 @@ fn code() -> CodeDeclarations {
             "session.ip_address",
             "webauthn_ceremony.record",
             "logout_notice.record",
+            "complaint.record",
         ]),
         ledger_kinds: vec![
             ("consent_granted".into(), "ledger.consent_record".into()),

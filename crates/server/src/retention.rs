@@ -56,6 +56,7 @@ pub const ENFORCEMENT: &[(&str, Enforcement)] = &[
     ("consent.record", Enforcement::Scheduled),
     ("grant.record", Enforcement::Scheduled),
     ("logout_notice.record", Enforcement::Scheduled),
+    ("complaint.record", Enforcement::Scheduled),
     ("ledger.entry", Enforcement::LedgerSkeleton),
     ("ledger.consent_record", Enforcement::LedgerPurge),
     ("ledger.disclosure_record", Enforcement::LedgerPurge),
@@ -103,7 +104,7 @@ pub async fn run(services: &Services, now: i64) -> anyhow::Result<RetentionRepor
     let mut conn = services.store.pool().acquire().await?;
     let cutoff = |element: &str| -> anyhow::Result<i64> { Ok(now - period(services, element)?) };
 
-    let steps: [(&'static str, i64); 6] = [
+    let steps: [(&'static str, i64); 7] = [
         ("session.id", cutoff("session.id")?),
         ("consent.record", cutoff("consent.record")?),
         ("grant.record", cutoff("grant.record")?),
@@ -113,6 +114,7 @@ pub async fn run(services: &Services, now: i64) -> anyhow::Result<RetentionRepor
             cutoff("enrolment_code.code_hash")?,
         ),
         ("logout_notice.record", cutoff("logout_notice.record")?),
+        ("complaint.record", cutoff("complaint.record")?),
     ];
     for (element, cut) in steps {
         let n = match element {
@@ -121,6 +123,7 @@ pub async fn run(services: &Services, now: i64) -> anyhow::Result<RetentionRepor
             "grant.record" => purge::grants(&mut conn, cut).await?,
             "security_event.record" => purge::security_events(&mut conn, cut).await?,
             "enrolment_code.code_hash" => purge::enrolment_codes(&mut conn, cut).await?,
+            "complaint.record" => purge::complaints(&mut conn, cut).await?,
             _ => purge::logout_notices(&mut conn, cut).await?,
         };
         report.deleted.insert(element, n);

@@ -17,6 +17,7 @@ pub mod backchannel;
 pub mod ceremonies;
 pub mod citizens;
 pub mod clients;
+pub mod complaints;
 pub mod consents;
 pub mod enrolment;
 pub mod grants;
@@ -81,6 +82,7 @@ pub const PERSONAL_DATA: &[(&str, &str)] = &[
     ("grant.record", "refresh_tokens.*"),
     ("grant.record", "revoked_access_tokens.*"),
     ("logout_notice.record", "backchannel_deliveries.*"),
+    ("complaint.record", "complaints.*"),
     ("ledger.entry", "ledger_entries.*"),
     ("ledger.entry", "ledger_queue.*"),
     ("ledger.entry", "ledger_data_keys.*"),

@@ -77,6 +77,11 @@ pub async fn logout_notices(conn: &mut AnyConnection, cutoff: i64) -> Result<u64
     .await
 }
 
+/// Complaints answered (closed) at or before `cutoff`.
+pub async fn complaints(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
+    delete(conn, "DELETE FROM complaints WHERE closed_at <= $1", cutoff).await
+}
+
 /// Registered citizens who never enrolled and whose last enrolment code
 /// expired at or before `cutoff` (or who have none and were registered
 /// before it): the `register_id`s, at most `limit`, oldest first.
