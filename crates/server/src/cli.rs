@@ -54,6 +54,10 @@ pub enum Command {
     /// The consent ledger: verify, export, purge, checkpoint.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Complaints about the protection of personal information, for the
+    /// privacy officer (pia/governance.md, section 6).
+    #[command(subcommand)]
+    Complaint(ComplaintCommand),
     /// Staff access to a citizen's file, as the PIA's roles allow, recorded
     /// in the ledger before anything is shown.
     #[command(subcommand)]
@@ -72,6 +76,75 @@ pub enum Command {
     /// `ledger_purge_interval_secs`. Prints what it deleted as JSON. The
     /// ledger's own purge is `sqin ledger purge`.
     Retention,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ComplaintCommand {
+    /// List complaints: number, received, answer due, answered (no text).
+    List {
+        /// Only those not answered yet.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Open a complaint and print it; recorded in the complainant's ledger
+    /// as a look at their file.
+    Show {
+        id: String,
+        /// Your staff identifier.
+        #[arg(long)]
+        staff: String,
+    },
+    /// Answer a complaint, which closes it; the complainant reads the
+    /// answer on their complaints page. Recorded like `show`.
+    Answer {
+        id: String,
+        #[arg(long)]
+        staff: String,
+        /// The answer, with findings, measures and the complainant's recourse.
+        #[arg(long)]
+        text: String,
+    },
+}
+
+fn complaint_json(c: &sqin_store::complaints::Complaint, with_text: bool) -> serde_json::Value {
+    let mut out = json!({
+        "id": c.id,
+        "received_at": rfc3339(c.received_at),
+        "answer_due": rfc3339(c.answer_due),
+        "answered_at": c.closed_at.map(rfc3339),
+        "overdue": c.closed_at.is_none() && c.answer_due < now(),
+    });
+    if with_text {
+        out["subject"] = json!(c.subject);
+        out["facts"] = json!(c.facts);
+        out["answer"] = json!(c.answer);
+        out["answered_by"] = json!(c.answered_by);
+    }
+    out
+}
+
+/// `sqin complaint list|show|answer`.
+pub async fn complaint(services: &Services, cmd: ComplaintCommand) -> anyhow::Result<()> {
+    match cmd {
+        ComplaintCommand::List { open } => {
+            let mut conn = services.store.pool().acquire().await?;
+            let all = sqin_store::complaints::list(&mut conn, open).await?;
+            print_json(&json!(all
+                .iter()
+                .map(|c| complaint_json(c, false))
+                .collect::<Vec<_>>()))?;
+        }
+        ComplaintCommand::Show { id, staff } => {
+            let c = crate::complaints::open(services, &id, &staff, now()).await?;
+            print_json(&complaint_json(&c, true))?;
+        }
+        ComplaintCommand::Answer { id, staff, text } => {
+            let c = crate::complaints::answer(services, &id, &staff, &text, now()).await?;
+            print_json(&complaint_json(&c, true))?;
+            eprintln!("complaint {id} is answered and closed; it is deleted two years from now");
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]

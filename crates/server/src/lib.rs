@@ -10,6 +10,7 @@ pub mod audit;
 pub mod backchannel;
 pub mod bootstrap;
 pub mod cli;
+pub mod complaints;
 pub mod config;
 pub mod demo;
 pub mod http;

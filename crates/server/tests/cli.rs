@@ -750,3 +750,63 @@ both_backends!(
         assert_eq!(recorded, 1);
     }
 );
+
+both_backends!(
+    async fn the_privacy_officer_lists_opens_and_answers_complaints(db: TestDb) {
+        let sqin = Sqin::new(&db);
+        let store = db.open().await;
+        let csv = sqin.write("register.csv", GOOD);
+        sqin.ok(&["citizen", "import", path(&csv)]);
+        let mut conn = store.pool().acquire().await.unwrap();
+        let citizen = citizens::by_register_id(&mut conn, "R-001")
+            .await
+            .unwrap()
+            .unwrap();
+        let now = sqin_server::now();
+        sqin_store::complaints::insert(
+            &mut conn,
+            &sqin_store::complaints::Complaint {
+                id: "20261123-ABCDEF".into(),
+                citizen_id: Some(citizen.id.clone()),
+                subject: "Adresse communiquée".into(),
+                facts: "Sans mon accord".into(),
+                received_at: now - 40 * 86_400,
+                answer_due: now - 10 * 86_400,
+                answer: None,
+                answered_by: None,
+                closed_at: None,
+            },
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        let list: serde_json::Value =
+            serde_json::from_str(&sqin.ok(&["complaint", "list", "--open"])).unwrap();
+        assert_eq!(list[0]["id"], "20261123-ABCDEF");
+        assert_eq!(list[0]["overdue"], true);
+        assert!(list[0].get("facts").is_none(), "the list shows no text");
+        let shown: serde_json::Value = serde_json::from_str(&sqin.ok(&[
+            "complaint",
+            "show",
+            "20261123-ABCDEF",
+            "--staff",
+            "po-1",
+        ]))
+        .unwrap();
+        assert_eq!(shown["facts"], "Sans mon accord");
+        sqin.ok(&[
+            "complaint",
+            "answer",
+            "20261123-ABCDEF",
+            "--staff",
+            "po-1",
+            "--text",
+            "Vérifié : aucune communication de votre adresse.",
+        ]);
+        let list: serde_json::Value =
+            serde_json::from_str(&sqin.ok(&["complaint", "list", "--open"])).unwrap();
+        assert_eq!(list, serde_json::json!([]));
+        let err = sqin.fails(&["complaint", "show", "nope", "--staff", "po-1"]);
+        assert!(err.contains("no complaint nope"), "{err}");
+    }
+);

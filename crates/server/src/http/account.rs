@@ -7,23 +7,149 @@
 //!
 //! Never in it: secrets and what only protects them (code and session
 //! hashes, passkey public keys and counters).
-use axum::extract::State;
-use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
+//!
+//! `/account/complaints`: the citizen files a complaint about the protection
+//! of their information and reads the answers (pia/governance.md, section 6).
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::json;
 use sqin_store::{citizens, clients, consents, sessions};
 
-use super::ledger::{citizen, internal};
+use super::ledger::{citizen, internal, session_token};
 use super::AppState;
 use crate::now;
+use crate::web::{CsrfForm, Page};
 
 /// The schema name and version of the document.
 pub const DATA_FORMAT: &str = "sqin-citizen-data/1";
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/account/data", get(data))
+    Router::new().route("/account/data", get(data)).route(
+        "/account/complaints",
+        get(complaints_page).post(file_complaint),
+    )
+}
+
+/// The signed-in citizen's id, if any.
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> anyhow::Result<Option<String>> {
+    let Some(token) = session_token(headers) else {
+        return Ok(None);
+    };
+    let mut conn = state.store.pool().acquire().await?;
+    Ok(sqin_session::current(&mut conn, &token, now())
+        .await?
+        .map(|s| s.citizen_id))
+}
+
+fn internal_page(page: &Page, e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "complaints page failed");
+    page.error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "error.internal.title",
+        "error.internal.body",
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct ComplaintsQuery {
+    filed: Option<String>,
+}
+
+/// The citizen's complaints (number, dates, status, answer) and the form to
+/// file one.
+async fn complaints_page(
+    page: Page,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ComplaintsQuery>,
+) -> Response {
+    render_complaints(&page, &state, &headers, q.filed, None, StatusCode::OK).await
+}
+
+async fn render_complaints(
+    page: &Page,
+    state: &AppState,
+    headers: &HeaderMap,
+    filed: Option<String>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let citizen_id = match signed_in(state, headers).await {
+        Ok(Some(id)) => id,
+        Ok(None) => return page.finish(Redirect::to(sqin_session::LOGIN_PATH).into_response()),
+        Err(e) => return internal_page(page, e),
+    };
+    let mine = match state.store.pool().acquire().await {
+        Ok(mut c) => sqin_store::complaints::for_citizen(&mut c, &citizen_id).await,
+        Err(e) => return internal_page(page, e),
+    };
+    let mine = match mine {
+        Ok(m) => m,
+        Err(e) => return internal_page(page, e),
+    };
+    let list: Vec<serde_json::Value> = mine
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id, "subject": c.subject, "received_at": c.received_at,
+                "answer_due": c.answer_due, "answer": c.answer, "closed_at": c.closed_at,
+            })
+        })
+        .collect();
+    let filed = filed
+        .and_then(|f| mine.iter().find(|c| c.id == f))
+        .map(|c| json!({ "id": c.id, "answer_due": c.answer_due }));
+    page.render_status(
+        status,
+        "complaints.html",
+        minijinja::context! { complaints => list, filed => filed, error => error },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct ComplaintForm {
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    facts: String,
+}
+
+async fn file_complaint(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    CsrfForm { page, form }: CsrfForm<ComplaintForm>,
+) -> Response {
+    let citizen_id = match signed_in(&state, &headers).await {
+        Ok(Some(id)) => id,
+        Ok(None) => return page.finish(Redirect::to(sqin_session::LOGIN_PATH).into_response()),
+        Err(e) => return internal_page(&page, e),
+    };
+    let subject = form.subject.trim();
+    let facts = form.facts.trim();
+    if subject.is_empty()
+        || facts.is_empty()
+        || subject.chars().count() > 200
+        || facts.chars().count() > 5000
+    {
+        return render_complaints(
+            &page,
+            &state,
+            &headers,
+            None,
+            Some("complaints.invalid"),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    match crate::complaints::file(&state, &citizen_id, subject, facts, now()).await {
+        Ok(c) => page
+            .finish(Redirect::to(&format!("/account/complaints?filed={}", c.id)).into_response()),
+        Err(e) => internal_page(&page, e),
+    }
 }
 
 async fn data(State(state): State<AppState>, headers: HeaderMap) -> Response {

@@ -338,7 +338,7 @@ fn filter(q: &CitizenQuery) -> Result<HistoryFilter, &'static str> {
 }
 
 /// The `sqin_session` cookie's value, if the request has one.
-fn session_token(headers: &HeaderMap) -> Option<String> {
+pub(super) fn session_token(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -45,6 +45,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("logout.html", include_str!("../../templates/logout.html")),
     ("privacy.html", include_str!("../../templates/privacy.html")),
+    (
+        "complaints.html",
+        include_str!("../../templates/complaints.html"),
+    ),
 ];
 
 /// Unix seconds as an unambiguous date and time in UTC ("2026-03-02 14:05 UTC").
