@@ -224,6 +224,43 @@ both_backends!(
             .await
             .unwrap();
         }
+        // Incidents: five years from the day the body became aware.
+        for (id, aware) in [("I-old", now - 1830 * DAY), ("I-recent", now - 1800 * DAY)] {
+            sqin_store::incidents::insert(
+                &mut conn,
+                &sqin_store::incidents::Incident {
+                    id: id.into(),
+                    recorded_at: aware,
+                    recorded_by: "po".into(),
+                    information: "i".into(),
+                    elements: vec!["citizen.locale".into()],
+                    circumstances: "c".into(),
+                    occurred: "o".into(),
+                    aware_at: aware,
+                    persons: "1".into(),
+                    sensitivity: 1,
+                    consequences: 1,
+                    likelihood: 1,
+                    serious: false,
+                    reasoning: "r".into(),
+                    measures: "m".into(),
+                },
+            )
+            .await
+            .unwrap();
+            sqin_store::incidents::add_line(
+                &mut conn,
+                &sqin_store::incidents::IncidentLine {
+                    incident_id: id.into(),
+                    at: aware,
+                    by_staff: "po".into(),
+                    kind: "closed".into(),
+                    text: "t".into(),
+                },
+            )
+            .await
+            .unwrap();
+        }
         drop(conn);
 
         let report = sqin_server::retention::run(&server.services, now)
@@ -236,6 +273,12 @@ both_backends!(
         assert_eq!(report.deleted["enrolment_code.code_hash"], 1, "{report:?}");
         assert_eq!(report.deleted["logout_notice.record"], 1, "{report:?}");
         assert_eq!(report.deleted["complaint.record"], 1, "{report:?}");
+        assert_eq!(report.deleted["incident.record"], 1, "{report:?}");
+        assert_eq!(
+            count(&server, "SELECT COUNT(*) FROM incident_lines").await,
+            1,
+            "lines go with their entry"
+        );
         // Contact details of both old registrations go first; then the older
         // registration itself.
         assert_eq!(report.deleted["citizen.email"], 2, "{report:?}");

@@ -14,6 +14,7 @@ pub mod complaints;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod incidents;
 pub mod pia;
 pub mod retention;
 pub mod staff;

@@ -109,6 +109,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ledger(cmd) => cli::ledger(config, cmd).await,
         Command::Pia(cmd) => cli::pia(&config, cmd),
         Command::Witness(cmd) => cli::witness(cmd).await,
+        Command::Incident(cmd) => {
+            let services = sqin_server::bootstrap::open(config).await?;
+            cli::incident(&services, cmd).await
+        }
         Command::Complaint(cmd) => {
             let services = sqin_server::bootstrap::open(config).await?;
             cli::complaint(&services, cmd).await

@@ -57,6 +57,7 @@ pub const ENFORCEMENT: &[(&str, Enforcement)] = &[
     ("grant.record", Enforcement::Scheduled),
     ("logout_notice.record", Enforcement::Scheduled),
     ("complaint.record", Enforcement::Scheduled),
+    ("incident.record", Enforcement::Scheduled),
     ("ledger.entry", Enforcement::LedgerSkeleton),
     ("ledger.consent_record", Enforcement::LedgerPurge),
     ("ledger.disclosure_record", Enforcement::LedgerPurge),
@@ -104,7 +105,7 @@ pub async fn run(services: &Services, now: i64) -> anyhow::Result<RetentionRepor
     let mut conn = services.store.pool().acquire().await?;
     let cutoff = |element: &str| -> anyhow::Result<i64> { Ok(now - period(services, element)?) };
 
-    let steps: [(&'static str, i64); 7] = [
+    let steps: [(&'static str, i64); 8] = [
         ("session.id", cutoff("session.id")?),
         ("consent.record", cutoff("consent.record")?),
         ("grant.record", cutoff("grant.record")?),
@@ -115,6 +116,7 @@ pub async fn run(services: &Services, now: i64) -> anyhow::Result<RetentionRepor
         ),
         ("logout_notice.record", cutoff("logout_notice.record")?),
         ("complaint.record", cutoff("complaint.record")?),
+        ("incident.record", cutoff("incident.record")?),
     ];
     for (element, cut) in steps {
         let n = match element {
@@ -124,6 +126,7 @@ pub async fn run(services: &Services, now: i64) -> anyhow::Result<RetentionRepor
             "security_event.record" => purge::security_events(&mut conn, cut).await?,
             "enrolment_code.code_hash" => purge::enrolment_codes(&mut conn, cut).await?,
             "complaint.record" => purge::complaints(&mut conn, cut).await?,
+            "incident.record" => purge::incidents(&mut conn, cut).await?,
             _ => purge::logout_notices(&mut conn, cut).await?,
         };
         report.deleted.insert(element, n);

@@ -810,3 +810,100 @@ both_backends!(
         assert!(err.contains("no complaint nope"), "{err}");
     }
 );
+
+both_backends!(
+    async fn the_incident_register_applies_the_grid_and_exports_for_the_commission(db: TestDb) {
+        let sqin = Sqin::new(&db);
+        let record = |elements: &[&str], consequences: &str, likelihood: &str| {
+            let mut args = vec![
+                "incident",
+                "record",
+                "--by",
+                "po-1",
+                "--information",
+                "Dates of birth and addresses of 10 citizens",
+                "--circumstances",
+                "Enrolment letters stolen from a mailroom",
+                "--occurred",
+                "2026-11-20",
+                "--aware",
+                "2026-11-21",
+                "--persons",
+                "10",
+                "--consequences",
+                consequences,
+                "--likelihood",
+                likelihood,
+                "--reasoning",
+                "Clear codes and addresses in a thief's hands",
+                "--measures",
+                "Codes revoked and reissued",
+            ];
+            for e in elements {
+                args.push("--element");
+                args.push(e);
+            }
+            sqin.run(&args)
+        };
+        // Sensitivity from the PIA (the date of birth is high): serious.
+        let out = record(&["citizen.birthdate", "citizen.locale"], "2", "3");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let entry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(entry["sensitivity"], 3);
+        assert_eq!(entry["serious"], true);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("notify the Commission"));
+        let number = entry["number"].as_str().unwrap().to_owned();
+        // The language alone, little likely misuse: not serious.
+        let out = record(&["citizen.locale"], "1", "1");
+        let calm: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            (calm["sensitivity"].as_i64(), calm["serious"].as_bool()),
+            (Some(1), Some(false))
+        );
+        assert_ne!(calm["number"], entry["number"]);
+        // Refused: an element the PIA does not have, a score out of range.
+        let out = record(&["citizen.shoe_size"], "1", "1");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not an element of the PIA"));
+        let out = record(&["citizen.locale"], "4", "1");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("1, 2 or 3"));
+
+        sqin.ok(&[
+            "incident",
+            "add",
+            &number,
+            "--by",
+            "po-1",
+            "--kind",
+            "notice_commission",
+            "--text",
+            "Notice sent to the Commission",
+        ]);
+        let err = sqin.fails(&[
+            "incident", "add", &number, "--by", "po-1", "--kind", "rewrite", "--text", "x",
+        ]);
+        assert!(err.contains("notice_commission"), "{err}");
+        let register: serde_json::Value =
+            serde_json::from_str(&sqin.ok(&["incident", "export"])).unwrap();
+        let first = register
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["number"] == number.as_str())
+            .unwrap();
+        assert_eq!(
+            first["1_information_concerned"],
+            "Dates of birth and addresses of 10 citizens"
+        );
+        assert_eq!(first["5_persons_concerned"], "10");
+        assert_eq!(first["6_risk"]["serious"], true);
+        assert_eq!(first["7_notices"][0]["kind"], "notice_commission");
+        assert!(first["4_became_aware"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-21"));
+    }
+);

@@ -21,6 +21,7 @@ pub mod complaints;
 pub mod consents;
 pub mod enrolment;
 pub mod grants;
+pub mod incidents;
 pub mod keys;
 pub mod ledger;
 pub mod passkeys;
@@ -83,6 +84,8 @@ pub const PERSONAL_DATA: &[(&str, &str)] = &[
     ("grant.record", "revoked_access_tokens.*"),
     ("logout_notice.record", "backchannel_deliveries.*"),
     ("complaint.record", "complaints.*"),
+    ("incident.record", "incidents.*"),
+    ("incident.record", "incident_lines.*"),
     ("ledger.entry", "ledger_entries.*"),
     ("ledger.entry", "ledger_queue.*"),
     ("ledger.entry", "ledger_data_keys.*"),

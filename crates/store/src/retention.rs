@@ -82,6 +82,12 @@ pub async fn complaints(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
     delete(conn, "DELETE FROM complaints WHERE closed_at <= $1", cutoff).await
 }
 
+/// Incident register entries the body became aware of at or before
+/// `cutoff`, with their lines.
+pub async fn incidents(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
+    delete(conn, "DELETE FROM incidents WHERE aware_at <= $1", cutoff).await
+}
+
 /// Registered citizens who never enrolled and whose last enrolment code
 /// expired at or before `cutoff` (or who have none and were registered
 /// before it): the `register_id`s, at most `limit`, oldest first.
