@@ -7,21 +7,14 @@
 
 mod passkeys_support;
 
-use passkeys_support::{add_citizen, authenticator, Browser};
+use passkeys_support::enrolled;
 use sqin_ledger_service::EntryKind;
 use sqin_tests::{both_backends, TestServer};
 
 both_backends!(
     async fn a_citizen_closes_their_own_account(db: TestDb) {
         let server = TestServer::start(db).await;
-        let citizen = add_citizen(&server, "R-300", "1984-03-02").await;
-        let browser = Browser::open(&server).await;
-        let mut key = authenticator();
-        browser
-            .enrol(&mut key, &citizen.code, &citizen.birthdate, "Portable")
-            .await
-            .0
-            .ok();
+        let (citizen, browser, mut key) = enrolled(&server, "R-300").await;
 
         // The account page links to it; the page explains, in both languages.
         let (status, html) = browser.account().await;

@@ -3,7 +3,7 @@
 //! nothing that only protects them (hashes, public keys, counters).
 mod passkeys_support;
 
-use passkeys_support::{add_citizen, authenticator, Browser};
+use passkeys_support::enrolled;
 use sqin_tests::{both_backends, http_client, TestServer};
 
 both_backends!(
@@ -17,14 +17,7 @@ both_backends!(
             .unwrap();
         assert_eq!(r.status(), 401);
 
-        let citizen = add_citizen(&server, "R-400", "1984-03-02").await;
-        let browser = Browser::open(&server).await;
-        let mut key = authenticator();
-        browser
-            .enrol(&mut key, &citizen.code, &citizen.birthdate, "Portable")
-            .await
-            .0
-            .ok();
+        let (_, browser, _) = enrolled(&server, "R-400").await;
         let (_, html) = browser.account().await;
         assert!(
             html.contains("href=\"/account/data\""),

@@ -4,21 +4,14 @@
 //! citizen reads the answer.
 mod passkeys_support;
 
-use passkeys_support::{add_citizen, authenticator, Browser};
+use passkeys_support::enrolled;
 use sqin_ledger_service::LedgerEvent;
 use sqin_tests::{both_backends, ledger_history, TestServer};
 
 both_backends!(
     async fn a_citizen_files_a_complaint_and_reads_the_answer(db: TestDb) {
         let server = TestServer::start(db).await;
-        let citizen = add_citizen(&server, "R-500", "1984-03-02").await;
-        let browser = Browser::open(&server).await;
-        let mut key = authenticator();
-        browser
-            .enrol(&mut key, &citizen.code, &citizen.birthdate, "Portable")
-            .await
-            .0
-            .ok();
+        let (citizen, browser, _) = enrolled(&server, "R-500").await;
         let (_, html) = browser.account().await;
         assert!(html.contains("href=\"/account/complaints\""));
         let r = browser.get("/account/complaints").await;

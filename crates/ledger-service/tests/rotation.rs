@@ -17,8 +17,7 @@ use sqin_ledger_service::core::{
 };
 use sqin_ledger_service::keychain::{KeyChain, Rotation};
 use sqin_ledger_service::{
-    append, checkpoints, export, verify, CheckpointPolicy, Ledger, LedgerServiceError,
-    VerifyOptions,
+    append, checkpoints, verify, CheckpointPolicy, Ledger, LedgerServiceError, VerifyOptions,
 };
 use sqin_store::{both_backends, Store};
 
@@ -45,22 +44,6 @@ fn verify_text(text: &str, vkey: &str) -> Result<u64, String> {
     )
     .map(|r| r.entries)
     .map_err(|e| e.to_string())
-}
-
-async fn export_text(store: &Store, ledger: &Ledger, now: i64) -> String {
-    let mut conn = store.pool().acquire().await.unwrap();
-    let mut out = Vec::new();
-    export::export(
-        &mut conn,
-        ledger,
-        &mut out,
-        now,
-        &mut |_, _| {},
-        &AtomicBool::new(false),
-    )
-    .await
-    .unwrap();
-    String::from_utf8(out).unwrap()
 }
 
 both_backends!(

@@ -327,3 +327,17 @@ pub fn authenticator() -> SoftPasskey {
     // authenticator does after a fingerprint or PIN.
     SoftPasskey::new(true)
 }
+
+/// A citizen in the register who has enrolled a passkey ("Portable") in a
+/// browser that is now signed in: the citizen, the browser, the passkey.
+pub async fn enrolled(server: &TestServer, register_id: &str) -> (Citizen, Browser, SoftPasskey) {
+    let citizen = add_citizen(server, register_id, "1984-03-02").await;
+    let browser = Browser::open(server).await;
+    let mut key = authenticator();
+    browser
+        .enrol(&mut key, &citizen.code, &citizen.birthdate, "Portable")
+        .await
+        .0
+        .ok();
+    (citizen, browser, key)
+}

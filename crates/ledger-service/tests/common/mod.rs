@@ -231,22 +231,28 @@ pub async fn verify_exported(
     ledger: &Ledger,
     opts: &VerifyOptions,
 ) -> Result<VerifyReport, LedgerServiceError> {
+    let text = export_text(store, ledger, T0).await;
+    verify::verify_export(
+        text.as_bytes(),
+        opts,
+        &mut |_, _| {},
+        &AtomicBool::new(false),
+    )
+}
+
+/// The stored log exported at `now`, as text.
+pub async fn export_text(store: &Store, ledger: &Ledger, now: i64) -> String {
     let mut conn = store.pool().acquire().await.unwrap();
     let mut out = Vec::new();
     export::export(
         &mut conn,
         ledger,
         &mut out,
-        T0,
+        now,
         &mut |_, _| {},
         &AtomicBool::new(false),
     )
     .await
     .unwrap();
-    verify::verify_export(
-        out.as_slice(),
-        opts,
-        &mut |_, _| {},
-        &AtomicBool::new(false),
-    )
+    String::from_utf8(out).unwrap()
 }
