@@ -105,30 +105,8 @@ pub async fn run(services: &Services, now: i64) -> anyhow::Result<RetentionRepor
     let mut conn = services.store.pool().acquire().await?;
     let cutoff = |element: &str| -> anyhow::Result<i64> { Ok(now - period(services, element)?) };
 
-    let steps: [(&'static str, i64); 8] = [
-        ("session.id", cutoff("session.id")?),
-        ("consent.record", cutoff("consent.record")?),
-        ("grant.record", cutoff("grant.record")?),
-        ("security_event.record", cutoff("security_event.record")?),
-        (
-            "enrolment_code.code_hash",
-            cutoff("enrolment_code.code_hash")?,
-        ),
-        ("logout_notice.record", cutoff("logout_notice.record")?),
-        ("complaint.record", cutoff("complaint.record")?),
-        ("incident.record", cutoff("incident.record")?),
-    ];
-    for (element, cut) in steps {
-        let n = match element {
-            "session.id" => purge::sessions(&mut conn, cut).await?,
-            "consent.record" => purge::consents(&mut conn, cut).await?,
-            "grant.record" => purge::grants(&mut conn, cut).await?,
-            "security_event.record" => purge::security_events(&mut conn, cut).await?,
-            "enrolment_code.code_hash" => purge::enrolment_codes(&mut conn, cut).await?,
-            "complaint.record" => purge::complaints(&mut conn, cut).await?,
-            "incident.record" => purge::incidents(&mut conn, cut).await?,
-            _ => purge::logout_notices(&mut conn, cut).await?,
-        };
+    for &(element, statement) in purge::SCHEDULED {
+        let n = purge::delete_due(&mut conn, statement, cutoff(element)?).await?;
         report.deleted.insert(element, n);
     }
     // Ceremonies are deleted once expired (their lifetime is shorter than
@@ -182,6 +160,16 @@ mod tests {
         let enforced: std::collections::BTreeSet<&str> =
             ENFORCEMENT.iter().map(|(e, _)| *e).collect();
         assert_eq!(stored, enforced, "PERSONAL_DATA and ENFORCEMENT differ");
+    }
+
+    #[test]
+    fn the_scheduled_statements_are_the_scheduled_elements() {
+        for (element, _) in sqin_store::retention::SCHEDULED {
+            assert!(
+                ENFORCEMENT.contains(&(*element, Enforcement::Scheduled)),
+                "{element}"
+            );
+        }
     }
 
     #[test]

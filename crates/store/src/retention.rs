@@ -17,75 +17,64 @@ async fn delete(conn: &mut AnyConnection, sql: &str, cutoff: i64) -> Result<u64>
         .rows_affected())
 }
 
-/// Sessions ended (logged out, revoked or expired) at or before `cutoff`.
-pub async fn sessions(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
-    delete(
-        conn,
+/// The scheduled deletions: the PIA element whose retention sets the
+/// cutoff, and the statement that deletes what ran out before it (`$1`).
+///
+/// - sessions ended (logged out, revoked or expired);
+/// - consents withdrawn or lapsed (a lapsed one is first closed by the
+///   OpenID Provider's housekeeping, which tells the relying party and
+///   writes the ledger);
+/// - grants revoked or expired, with their codes and refresh tokens;
+/// - security events;
+/// - enrolment codes spent, revoked or expired, of citizens who enrolled (a
+///   never-enrolled citizen's codes stay with the registration: the last
+///   one's expiry starts its clock, [`dormant_registrations`]);
+/// - back-channel logout notices delivered or given up (they hold the
+///   relying party's pairwise `sub`);
+/// - complaints answered;
+/// - incident register entries, from the day the body became aware, with
+///   their lines.
+pub const SCHEDULED: &[(&str, &str)] = &[
+    (
+        "session.id",
         "DELETE FROM sessions WHERE expires_at <= $1 OR revoked_at <= $1",
-        cutoff,
-    )
-    .await
-}
-
-/// Consents withdrawn or lapsed at or before `cutoff`. A lapsed consent is
-/// first closed by the OpenID Provider's housekeeping (which tells the
-/// relying party and writes the ledger entry), so only closed ones go.
-pub async fn consents(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
-    delete(conn, "DELETE FROM consents WHERE revoked_at <= $1", cutoff).await
-}
-
-/// Grants revoked or expired at or before `cutoff`, with their codes and
-/// refresh tokens (cascade).
-pub async fn grants(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
-    delete(
-        conn,
+    ),
+    (
+        "consent.record",
+        "DELETE FROM consents WHERE revoked_at <= $1",
+    ),
+    (
+        "grant.record",
         "DELETE FROM grants WHERE expires_at <= $1 OR revoked_at <= $1",
-        cutoff,
-    )
-    .await
-}
-
-/// Security events recorded at or before `cutoff`.
-pub async fn security_events(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
-    delete(conn, "DELETE FROM security_events WHERE at <= $1", cutoff).await
-}
-
-/// Enrolment codes spent, revoked or expired at or before `cutoff`, of
-/// citizens who enrolled. A never-enrolled citizen's codes stay with their
-/// registration: the last one's expiry starts the registration's own clock
-/// ([`dormant_registrations`]).
-pub async fn enrolment_codes(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
-    delete(
-        conn,
+    ),
+    (
+        "security_event.record",
+        "DELETE FROM security_events WHERE at <= $1",
+    ),
+    (
+        "enrolment_code.code_hash",
         "DELETE FROM enrolment_codes
          WHERE (spent_at <= $1 OR revoked_at <= $1 OR expires_at <= $1)
            AND citizen_id IN (SELECT id FROM citizens WHERE status <> 'registered')",
-        cutoff,
-    )
-    .await
-}
-
-/// Back-channel logout notices delivered or given up, created at or before
-/// `cutoff`. (They hold the relying party's pairwise `sub`.)
-pub async fn logout_notices(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
-    delete(
-        conn,
+    ),
+    (
+        "logout_notice.record",
         "DELETE FROM backchannel_deliveries
          WHERE created_at <= $1 AND (delivered_at IS NOT NULL OR gave_up_at IS NOT NULL)",
-        cutoff,
-    )
-    .await
-}
+    ),
+    (
+        "complaint.record",
+        "DELETE FROM complaints WHERE closed_at <= $1",
+    ),
+    (
+        "incident.record",
+        "DELETE FROM incidents WHERE aware_at <= $1",
+    ),
+];
 
-/// Complaints answered (closed) at or before `cutoff`.
-pub async fn complaints(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
-    delete(conn, "DELETE FROM complaints WHERE closed_at <= $1", cutoff).await
-}
-
-/// Incident register entries the body became aware of at or before
-/// `cutoff`, with their lines.
-pub async fn incidents(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
-    delete(conn, "DELETE FROM incidents WHERE aware_at <= $1", cutoff).await
+/// Runs one of [`SCHEDULED`]'s statements with its cutoff; rows deleted.
+pub async fn delete_due(conn: &mut AnyConnection, statement: &str, cutoff: i64) -> Result<u64> {
+    delete(conn, statement, cutoff).await
 }
 
 /// Registered citizens who never enrolled and whose last enrolment code
