@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion};
-use sqin_oidc::audit::{AuditEvent, AuditFuture, AuditSink};
+use sqin_ledger_contract::{LedgerEvent, LedgerRecorder, RecordFuture};
 use sqin_oidc::authorize::{self, Decision, Next};
 use sqin_oidc::token::{self, TokenRequest};
 use sqin_store::testing::TestDb;
@@ -27,8 +27,8 @@ use sqin_store::Connection;
 
 /// Records nothing: the baseline the ledger's cost is measured against.
 struct NoLedger;
-impl AuditSink for NoLedger {
-    fn record<'c>(&'c self, _: &'c mut Connection, _: AuditEvent, _: i64) -> AuditFuture<'c> {
+impl LedgerRecorder for NoLedger {
+    fn record<'c>(&'c self, _: &'c mut Connection, _: LedgerEvent, _: i64) -> RecordFuture<'c> {
         Box::pin(async { Ok(()) })
     }
 }
@@ -49,7 +49,7 @@ async fn setup(db: TestDb) -> Setup {
         data_dir: dir,
         ..Default::default()
     };
-    let services = sqin_server::bootstrap::open(config).await.unwrap();
+    let services = sqin_server::open(&config).await.unwrap();
     let mut conn = services.store.pool().acquire().await.unwrap();
     let (citizen, _) = sqin_register::add_citizen(
         &mut conn,
@@ -61,7 +61,7 @@ async fn setup(db: TestDb) -> Setup {
             birthdate: "1984-03-02".into(),
             ..Default::default()
         },
-        sqin_server::now(),
+        services.now(),
     )
     .await
     .unwrap();
@@ -70,7 +70,7 @@ async fn setup(db: TestDb) -> Setup {
         &citizen.id,
         sqin_session::acr::SUBSTANTIAL,
         &["hwk", "user"],
-        sqin_server::now(),
+        services.now(),
     )
     .await
     .unwrap();
@@ -82,7 +82,7 @@ async fn setup(db: TestDb) -> Setup {
             scopes: vec!["openid profile".into()],
             ..Default::default()
         },
-        sqin_server::now(),
+        services.now(),
     )
     .await
     .unwrap();
@@ -109,7 +109,7 @@ async fn fresh_code(s: &Setup, provider: &sqin_oidc::Provider, challenge: &str) 
     .iter()
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
     .collect();
-    let t = sqin_server::now();
+    let t = s.services.now();
     let req = authorize::begin(&mut conn, provider, &params, t)
         .await
         .unwrap();
@@ -149,7 +149,7 @@ fn bench_backend(c: &mut Criterion, name: &str, db: impl Fn() -> TestDb) {
         let s = rt.block_on(setup(db()));
         let mut provider = s.services.provider();
         if !ledger {
-            provider.audit = Arc::new(NoLedger);
+            provider.ledger = Arc::new(NoLedger);
         }
         let label = if ledger {
             "with_ledger"
@@ -185,7 +185,7 @@ async fn timed_exchange(s: &Setup, provider: &sqin_oidc::Provider) -> Duration {
     };
     let mut conn = sqin_store::LazyConnection::new(s.services.store.pool());
     let start = Instant::now();
-    let r = token::exchange(&mut conn, provider, &s.client, &request, sqin_server::now()).await;
+    let r = token::exchange(&mut conn, provider, &s.client, &request, s.services.now()).await;
     let elapsed = start.elapsed();
     assert!(r.is_ok(), "{r:?}");
     elapsed
@@ -207,7 +207,7 @@ fn paired(name: &str, db: TestDb) {
     let s = rt.block_on(setup(db));
     let with = s.services.provider();
     let mut without = s.services.provider();
-    without.audit = Arc::new(NoLedger);
+    without.ledger = Arc::new(NoLedger);
     let (mut a, mut b, mut d) = (Vec::new(), Vec::new(), Vec::new());
     rt.block_on(async {
         // Warm-up: caches, prepared statements, the data key.

@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use sqin_app::clock::ManualClock;
 use sqin_server::{Config, Services};
 pub use sqin_store::both_backends;
 pub use sqin_store::testing::TestDb;
@@ -18,12 +20,13 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub services: Services,
     pub db: TestDb,
+    /// The server's clock: tests move it forward instead of sleeping or
+    /// editing rows.
+    pub clock: Arc<ManualClock>,
     shutdown: Option<oneshot::Sender<()>>,
     join: Option<JoinHandle<anyhow_free::Result>>,
-    /// The back-channel logout sender and the revocation feed, as `sqin
-    /// serve` runs them.
-    logout_sender: JoinHandle<()>,
-    revocation_feed: JoinHandle<()>,
+    /// Every background job, as `sqin serve` runs them.
+    jobs: Option<sqin_app::jobs::Jobs>,
     _data_dir: DataDir,
 }
 
@@ -63,11 +66,14 @@ impl TestServer {
         };
         tweak(&mut config);
         config.validate().unwrap();
-        let services = sqin_server::bootstrap::open(config.clone()).await.unwrap();
+        let clock = Arc::new(ManualClock::default());
+        let services = sqin_app::open(config.settings(), clock.clone())
+            .await
+            .unwrap();
         let (tx, rx) = oneshot::channel::<()>();
-        let router = sqin_server::http::router(services.clone()).merge(extra);
-        let logout_sender = tokio::spawn(sqin_server::backchannel::run(services.clone()));
-        let revocation_feed = tokio::spawn(sqin_server::revocation_feed(services.clone()));
+        let config = Arc::new(config);
+        let router = sqin_server::http::router(services.clone(), config.clone()).merge(extra);
+        let jobs = sqin_app::jobs::spawn_all(&services);
         let join = tokio::spawn(async move {
             sqin_server::http::serve(router, &config, listener, async {
                 let _ = rx.await;
@@ -81,10 +87,10 @@ impl TestServer {
             addr,
             services,
             db,
+            clock,
             shutdown: Some(tx),
             join: Some(join),
-            logout_sender,
-            revocation_feed,
+            jobs: Some(jobs),
             _data_dir: DataDir(data_dir),
         };
         server.wait_ready().await;
@@ -108,10 +114,21 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
+    /// The server's current time.
+    pub fn now(&self) -> i64 {
+        self.services.now()
+    }
+
+    /// Moves the server's clock `secs` seconds forward.
+    pub fn advance(&self, secs: i64) {
+        self.clock.advance(secs);
+    }
+
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) {
-        self.logout_sender.abort();
-        self.revocation_feed.abort();
+        if let Some(jobs) = self.jobs.take() {
+            jobs.stop().await;
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -158,7 +175,7 @@ impl TestServer {
                 address: Some("10 rue de l'Exemple, Québec".into()),
                 locale: Some("fr".into()),
             },
-            sqin_server::now(),
+            self.now(),
         )
         .await
         .unwrap()
@@ -176,7 +193,7 @@ impl TestServer {
             citizen_id,
             sqin_session::acr::SUBSTANTIAL,
             &[sqin_session::amr::HWK, sqin_session::amr::USER],
-            sqin_server::now(),
+            self.now(),
         )
         .await
         .unwrap();
@@ -188,7 +205,7 @@ impl TestServer {
         registration: sqin_oidc::client::ClientRegistration,
     ) -> sqin_oidc::client::RegisteredClient {
         let mut conn = self.services.store.pool().acquire().await.unwrap();
-        sqin_oidc::client::register(&mut conn, registration, sqin_server::now())
+        sqin_oidc::client::register(&mut conn, registration, self.now())
             .await
             .unwrap()
     }
@@ -494,7 +511,7 @@ pub async fn ledger_history(
         &server.services.ledger,
         citizen_id,
         &sqin_ledger_service::history::HistoryFilter::default(),
-        sqin_server::now(),
+        server.now(),
     )
     .await
     .unwrap()

@@ -433,3 +433,25 @@ pub(crate) fn unwrap_row(ledger: &Ledger, row: &DataKeyRow) -> Result<DataKey, L
     unwrap_data_key(ledger.wrapping_key(), &row.wrapped_key, &label)
         .map_err(|_| LedgerServiceError::Corrupt(format!("data key {} does not unwrap", row.id)))
 }
+
+/// The ledger is the recorder every producer writes through: [`append`] in
+/// the producer's transaction.
+impl sqin_ledger_contract::LedgerRecorder for Ledger {
+    fn record<'c>(
+        &'c self,
+        conn: &'c mut Connection,
+        event: LedgerEvent,
+        now: i64,
+    ) -> sqin_ledger_contract::RecordFuture<'c> {
+        Box::pin(async move {
+            let kind = event.kind();
+            append(conn, self, event, now)
+                .await
+                .map(|_| ())
+                .map_err(|e| sqin_ledger_contract::RecordError {
+                    kind,
+                    source: Box::new(e),
+                })
+        })
+    }
+}

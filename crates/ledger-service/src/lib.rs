@@ -45,7 +45,8 @@ mod append;
 pub mod checkpoints;
 pub mod entry;
 mod error;
-pub mod event;
+/// The event types, from the ledger contract (re-exported for callers).
+pub use sqin_ledger_contract::event;
 pub mod export;
 mod handle;
 pub mod history;
@@ -59,12 +60,14 @@ pub mod verify;
 pub use append::{append, append_sequenced, lock, sequence, Appended, EntryId};
 pub use checkpoints::{CheckpointPolicy, PublishedCheckpoint};
 pub use error::{LedgerServiceError, VerificationFailure};
-pub use event::{Category, DisclosureEndpoint, EntryKind, Housekeeping, LedgerEvent};
 pub use handle::{
     validate_origin, Ledger, LedgerSettings, CHECKPOINT_KEY_SECRET, PSEUDONYM_KEY_SECRET,
     WRAPPING_KEY_SECRET,
 };
 pub use retention::Retention;
+pub use sqin_ledger_contract::{
+    Category, DisclosureEndpoint, EntryKind, Housekeeping, LedgerEvent, LedgerRecorder, RecordError,
+};
 pub use verify::{VerifyOptions, VerifyReport};
 
 /// The core crate, re-exported for callers that verify proofs.

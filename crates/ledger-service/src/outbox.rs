@@ -8,84 +8,22 @@
 //! is appended exactly once whichever node drains it, and none is lost if a
 //! node dies between the two.
 
-use serde_json::Value;
 use sqin_store::security_events::{self, SecurityEventRecord};
 use sqin_store::Connection;
+
+use sqin_ledger_contract::SecurityEvent;
 
 use crate::{append, Ledger, LedgerEvent, LedgerServiceError};
 
 /// Events moved per transaction.
 const BATCH: i64 = 100;
 
-fn text(detail: &Value, field: &str) -> Option<String> {
-    detail.get(field).and_then(Value::as_str).map(str::to_owned)
-}
-
 /// The ledger event for an outbox row; `Ok(None)` for kinds the ledger does
 /// not record (a passkey renamed changes no access and discloses nothing).
 pub fn to_ledger_event(record: &SecurityEventRecord) -> Result<Option<LedgerEvent>, String> {
-    let detail: Value = serde_json::from_str(&record.detail)
-        .map_err(|e| format!("security event {}: detail is not JSON: {e}", record.id))?;
-    let citizen_id = record.citizen_id.clone();
-    let passkey = || {
-        text(&detail, "passkey").ok_or_else(|| format!("security event {}: no passkey", record.id))
-    };
-    Ok(Some(match record.kind.as_str() {
-        "sign_in" => LedgerEvent::SignIn {
-            citizen_id,
-            client_id: None,
-            acr: text(&detail, "acr").unwrap_or_default(),
-            amr: Vec::new(),
-            passkey: text(&detail, "passkey"),
-        },
-        "enrolled" => LedgerEvent::PasskeyAdded {
-            citizen_id,
-            passkey: passkey()?,
-            name: None,
-            via: Some("enrolment".into()),
-        },
-        "passkey_added" => LedgerEvent::PasskeyAdded {
-            citizen_id,
-            passkey: passkey()?,
-            name: None,
-            via: Some("account".into()),
-        },
-        "recovered" => LedgerEvent::Recovery {
-            citizen_id,
-            step: "passkey_registered".into(),
-            passkey: text(&detail, "passkey"),
-            sessions_ended: detail.get("sessions_ended").and_then(Value::as_u64),
-        },
-        "passkey_removed" => LedgerEvent::PasskeyRemoved {
-            citizen_id,
-            passkey: passkey()?,
-            name: None,
-        },
-        "code_refused" => LedgerEvent::CodeRefused {
-            citizen_id,
-            locked: detail
-                .get("locked")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-        },
-        "code_reissued" => LedgerEvent::CodeReissued {
-            citizen_id,
-            purpose: text(&detail, "purpose").unwrap_or_else(|| "recovery".into()),
-        },
-        "sign_count_regression" => LedgerEvent::SignCountRegression {
-            citizen_id,
-            passkey: passkey()?,
-            stored: detail.get("stored").and_then(Value::as_u64),
-            presented: detail.get("presented").and_then(Value::as_u64),
-        },
-        "passkey_renamed" => return Ok(None),
-        other => {
-            return Err(format!(
-                "security event {}: unknown kind {other:?}",
-                record.id
-            ))
-        }
-    }))
+    SecurityEvent::from_row(&record.kind, &record.detail)
+        .map(|event| event.ledger_event(record.citizen_id.clone()))
+        .map_err(|e| format!("security event {}: {e}", record.id))
 }
 
 /// Moves every unexported security event into the ledger, oldest first, in

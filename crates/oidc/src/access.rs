@@ -8,12 +8,12 @@ use sqin_store::clients::{self, ClientRecord, ClientType};
 use sqin_store::grants::{self, GrantRecord};
 use sqin_store::{citizens, Connection};
 
-use crate::audit::{AuditEvent, DisclosureChannel};
 use crate::claims;
 use crate::error::{ErrorCode, OAuthError};
 use crate::jwt;
 use crate::provider::Provider;
 use crate::subject::PairwiseSubject;
+use sqin_ledger_contract::{DisclosureEndpoint, LedgerEvent};
 
 /// A verified, live access token.
 #[derive(Debug, Clone)]
@@ -130,15 +130,15 @@ pub async fn userinfo(
     );
     let mut tx = sqin_store::begin_on(conn).await?;
     provider
-        .audit
+        .ledger
         .record(
             &mut tx,
-            AuditEvent::Disclosure {
+            LedgerEvent::Disclosure {
                 citizen_id,
                 client_id: client.client_id.clone(),
                 consent_id: grant.consent_id.clone(),
-                grant_id: grant.id.clone(),
-                channel: DisclosureChannel::Userinfo,
+                grant_id: Some(grant.id.clone()),
+                endpoint: DisclosureEndpoint::Userinfo,
                 claims: names,
             },
             now,
@@ -234,15 +234,15 @@ async fn record_introspection(
     };
     let mut tx = sqin_store::begin_on(conn).await?;
     provider
-        .audit
+        .ledger
         .record(
             &mut tx,
-            AuditEvent::Disclosure {
+            LedgerEvent::Disclosure {
                 citizen_id,
                 client_id: grant.client_id.clone(),
                 consent_id: grant.consent_id.clone(),
-                grant_id: grant.id.clone(),
-                channel: DisclosureChannel::Introspection,
+                grant_id: Some(grant.id.clone()),
+                endpoint: DisclosureEndpoint::Introspection,
                 claims: vec!["sub".into()],
             },
             now,

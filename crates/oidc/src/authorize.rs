@@ -11,11 +11,11 @@ use sqin_store::grants::{self, CodeRecord, GrantRecord};
 use sqin_store::{begin_on, Connection};
 use url::Url;
 
-use crate::audit::AuditEvent;
 use crate::claims;
 use crate::error::{ErrorCode, OAuthError};
 use crate::pkce;
 use crate::provider::Provider;
+use sqin_ledger_contract::LedgerEvent;
 
 /// What went wrong with an authorization request, and whether the client may
 /// be told through its redirect URI.
@@ -600,16 +600,17 @@ pub async fn decide(
         .await
         .map_err(unavailable)?;
     provider
-        .audit
+        .ledger
         .record(
             &mut tx,
-            AuditEvent::ConsentGranted {
+            LedgerEvent::ConsentGranted {
                 citizen_id: consent.citizen_id.clone(),
                 client_id: consent.client_id.clone(),
                 consent_id: consent.id.clone(),
                 purpose: consent.purpose.clone(),
                 scopes: consent.scope.clone(),
                 claims,
+                notice_version: None,
                 expires_at: consent.expires_at,
             },
             now,
@@ -701,14 +702,15 @@ async fn issue_code(
     .await
     .map_err(unavailable)?;
     provider
-        .audit
+        .ledger
         .record(
             &mut tx,
-            AuditEvent::SignIn {
+            LedgerEvent::SignIn {
                 citizen_id: session.citizen_id.clone(),
-                client_id: client.client_id.clone(),
+                client_id: Some(client.client_id.clone()),
                 acr: session.acr.clone(),
                 amr: session.amr.clone(),
+                passkey: None,
             },
             now,
         )

@@ -7,7 +7,6 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod access;
-pub mod audit;
 pub mod authorize;
 pub mod backchannel;
 pub mod cache;
@@ -38,8 +37,8 @@ pub enum OidcError {
     NoSigningKey,
     #[error("stored key material is unusable: {0}")]
     KeyMaterial(String),
-    #[error("the consent ledger refused the entry: {0}")]
-    Audit(String),
+    #[error(transparent)]
+    Ledger(#[from] sqin_ledger_contract::RecordError),
     #[error(transparent)]
     Crypto(#[from] sqin_crypto::CryptoError),
     #[error(transparent)]

@@ -3,7 +3,6 @@ use std::sync::Arc;
 
 use sqin_crypto::HmacKey;
 
-use crate::audit::AuditSink;
 use crate::keys::KeyRing;
 
 /// Lifetimes in seconds. Short by default: a stolen token is worth little.
@@ -43,7 +42,9 @@ pub struct Provider {
     /// Keys consent-form tokens to the browser session that saw the form.
     pub form_key: HmacKey,
     pub lifetimes: Lifetimes,
-    pub audit: Arc<dyn AuditSink>,
+    /// Where consents and disclosures are recorded, in the transaction
+    /// that makes them true.
+    pub ledger: Arc<dyn sqin_ledger_contract::LedgerRecorder>,
     pub clients: Arc<crate::cache::ClientCache>,
     pub verified: Arc<crate::cache::VerifiedTokens>,
     pub revoked: Arc<crate::cache::RevokedAccessTokens>,

@@ -2,9 +2,9 @@
 //! it), or all of a citizen's tokens (account recovery, closure).
 use sqin_store::{consents, grants, Connection};
 
-use crate::audit::AuditEvent;
 use crate::provider::Provider;
 use crate::OidcError;
+use sqin_ledger_contract::LedgerEvent;
 
 /// What a withdrawal ended.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -35,10 +35,10 @@ pub async fn withdraw_consent(
             .await?;
     if let Some(consent) = &live {
         provider
-            .audit
+            .ledger
             .record(
                 conn,
-                AuditEvent::ConsentRevoked {
+                LedgerEvent::ConsentRevoked {
                     citizen_id: citizen_id.to_owned(),
                     client_id: client_id.to_owned(),
                     consent_id: consent.id.clone(),
@@ -46,8 +46,7 @@ pub async fn withdraw_consent(
                 },
                 now,
             )
-            .await
-            .map_err(OidcError::Audit)?;
+            .await?;
     }
     // The RP's sessions for this citizen must end too (Back-Channel Logout).
     crate::backchannel::queue_citizen_logout(conn, provider, citizen_id, client_id, now).await?;
@@ -146,18 +145,17 @@ pub async fn expire_consents(
         )
         .await?;
         provider
-            .audit
+            .ledger
             .record(
                 &mut tx,
-                AuditEvent::ConsentExpired {
+                LedgerEvent::ConsentExpired {
                     citizen_id: consent.citizen_id.clone(),
                     client_id: consent.client_id.clone(),
                     consent_id: consent.id.clone(),
                 },
                 now,
             )
-            .await
-            .map_err(OidcError::Audit)?;
+            .await?;
         tx.commit().await?;
     }
     Ok(lapsed.len())

@@ -9,7 +9,6 @@ use sqin_store::clients::{ClientRecord, ClientType};
 use sqin_store::grants::{self, GrantRecord, RefreshRecord};
 use sqin_store::{begin_on, Connection, LazyConnection};
 
-use crate::audit::{AuditEvent, DisclosureChannel};
 use crate::authorize::disclosed_claims;
 use crate::claims;
 use crate::error::{ErrorCode, OAuthError};
@@ -17,6 +16,7 @@ use crate::jwt;
 use crate::pkce;
 use crate::provider::Provider;
 use crate::subject::PairwiseSubject;
+use sqin_ledger_contract::{DisclosureEndpoint, LedgerEvent};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct TokenResponse {
@@ -323,15 +323,15 @@ async fn issue_tokens(
             }
         }
         provider
-            .audit
+            .ledger
             .record(
                 tx,
-                AuditEvent::Disclosure {
+                LedgerEvent::Disclosure {
                     citizen_id: citizen_id.to_owned(),
                     client_id: client.client_id.clone(),
                     consent_id: grant.consent_id.clone(),
-                    grant_id: grant.id.clone(),
-                    channel: DisclosureChannel::IdToken,
+                    grant_id: Some(grant.id.clone()),
+                    endpoint: DisclosureEndpoint::IdToken,
                     claims: in_token,
                 },
                 now,

@@ -89,15 +89,7 @@ pub struct Config {
     pub ledger_witnesses: Vec<LedgerWitness>,
 }
 
-/// One witness of the consent ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LedgerWitness {
-    /// Its submission prefix (`<url>/add-checkpoint` is called).
-    pub url: Url,
-    /// Its verifier key (`sqin witness init` prints it).
-    pub vkey: String,
-}
+pub use sqin_app::LedgerWitness;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -334,25 +326,25 @@ impl Config {
         self.issuer.as_str().trim_end_matches('/').to_owned()
     }
 
-    /// The consent ledger's settings: the configured origin, or one derived
-    /// from the issuer for a ledger created now, and the retention the PIA
-    /// sets.
-    pub fn ledger_settings(
-        &self,
-        retention: sqin_ledger_service::Retention,
-    ) -> sqin_ledger_service::LedgerSettings {
-        let host = self.issuer.host_str().unwrap_or("localhost");
-        let port = self
-            .issuer
-            .port()
-            .map(|p| format!(":{p}"))
-            .unwrap_or_default();
-        let path = self.issuer.path().trim_end_matches('/');
-        sqin_ledger_service::LedgerSettings {
-            origin: self.ledger_origin.clone(),
-            default_origin: format!("{host}{port}{path}/ledger"),
-            retention,
-            data_key_period_secs: self.ledger_data_key_period_days * 86_400,
+    /// What the application needs of this configuration.
+    pub fn settings(&self) -> sqin_app::Settings {
+        sqin_app::Settings {
+            issuer: self.issuer.clone(),
+            database_url: self.database_url.clone(),
+            kek: sqin_app::KekSource {
+                path: self.kek_path(),
+                generate_if_missing: self.key_encryption_key_file.is_none(),
+            },
+            enrolment_code_ttl_days: self.enrolment_code_ttl_days,
+            token_ttl_secs: self.token_ttl_secs,
+            client_cache_secs: self.client_cache_secs,
+            ledger_origin: self.ledger_origin.clone(),
+            ledger_data_key_period_days: self.ledger_data_key_period_days,
+            ledger_checkpoint_interval_secs: self.ledger_checkpoint_interval_secs,
+            ledger_checkpoint_max_age_secs: self.ledger_checkpoint_max_age_secs,
+            ledger_purge_interval_secs: self.ledger_purge_interval_secs,
+            pia_file: self.pia_file.clone(),
+            ledger_witnesses: self.ledger_witnesses.clone(),
         }
     }
 

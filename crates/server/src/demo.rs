@@ -13,7 +13,7 @@ use sqin_store::citizens;
 use sqin_store::clients as client_store;
 use sqin_store::enrolment::CodePurpose;
 
-use crate::bootstrap::{now, Services};
+use sqin_app::Services;
 
 pub const DEMO_CLIENT_ID: &str = "demo-family-portal";
 pub const DEMO_REVENUE_CLIENT_ID: &str = "demo-revenue-office";
@@ -62,7 +62,7 @@ pub struct DemoPortal {
 /// code and the RPs' secrets, since none is stored in clear.
 pub async fn seed(services: &Services) -> anyhow::Result<Demo> {
     let mut conn = services.store.pool().acquire().await?;
-    let t = now();
+    let t = services.now();
     let mut first_code = None;
     for (i, c) in demo_citizens().into_iter().enumerate() {
         let birthdate = c.birthdate.clone();
@@ -90,12 +90,12 @@ pub async fn seed(services: &Services) -> anyhow::Result<Demo> {
     }
     let mut portals = Vec::new();
     for rp in demo_rps() {
-        let secret = register_demo_rp(&mut conn, &rp, &services.config.issuer, t).await?;
+        let secret = register_demo_rp(&mut conn, &rp, &services.settings.issuer, t).await?;
         portals.push(DemoPortal {
             listen: rp.listen,
             config: PortalConfig {
                 profile: rp.profile,
-                issuer: services.config.issuer.clone(),
+                issuer: services.settings.issuer.clone(),
                 client_id: rp.client_id.into(),
                 client_secret: secret.expose().to_owned(),
                 public_url: url::Url::parse(rp.public_url)?,
@@ -204,7 +204,7 @@ pub async fn start(services: &Services, demo: Demo) -> anyhow::Result<()> {
             })?;
         started.push((profile, public.trim_end_matches('/').to_owned()));
     }
-    let issuer = services.config.issuer_str();
+    let issuer = services.settings.issuer_str();
     let url_of = |p: Profile| {
         started
             .iter()
@@ -247,7 +247,7 @@ pub async fn start(services: &Services, demo: Demo) -> anyhow::Result<()> {
     writeln!(
         out,
         "\nOpen the URLs exactly as printed (localhost, not 127.0.0.1, for sqin: passkeys are bound to it).\nStop with Ctrl-C. Data lives in {}.\n",
-        crate::bootstrap::redact_url(&services.config.database_url)
+        sqin_app::redact_url(&services.settings.database_url)
     )?;
     out.flush()?;
     Ok(())

@@ -25,10 +25,10 @@ async fn main() {
     };
     let (codes, refresh): (usize, usize) = (codes.parse().unwrap(), refresh.parse().unwrap());
     let config = sqin_server::Config::load(None).unwrap();
-    let services = sqin_server::bootstrap::open(config).await.unwrap();
+    let services = sqin_server::open(&config).await.unwrap();
     let provider = services.provider();
     let mut conn = services.store.pool().acquire().await.unwrap();
-    let now = sqin_server::now;
+    let now = || services.now();
     let register_id = format!("BENCH-{}", now());
     let (citizen, _) = sqin_register::add_citizen(
         &mut conn,

@@ -21,7 +21,6 @@ use sqin_store::{citizens, clients, consents, sessions};
 
 use super::ledger::{citizen, internal, session_token};
 use super::AppState;
-use crate::now;
 use crate::web::{CsrfForm, Page};
 
 /// The schema name and version of the document.
@@ -40,7 +39,7 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> anyhow::Result<Opti
         return Ok(None);
     };
     let mut conn = state.store.pool().acquire().await?;
-    Ok(sqin_session::current(&mut conn, &token, now())
+    Ok(sqin_session::current(&mut conn, &token, state.now())
         .await?
         .map(|s| s.citizen_id))
 }
@@ -145,7 +144,7 @@ async fn file_complaint(
         )
         .await;
     }
-    match crate::complaints::file(&state, &citizen_id, subject, facts, now()).await {
+    match sqin_app::complaints::file(&state, &citizen_id, subject, facts, state.now()).await {
         Ok(c) => page
             .finish(Redirect::to(&format!("/account/complaints?filed={}", c.id)).into_response()),
         Err(e) => internal_page(&page, e),
@@ -157,11 +156,11 @@ async fn data(State(state): State<AppState>, headers: HeaderMap) -> Response {
         Ok(c) => c,
         Err(e) => return internal(e),
     };
-    let citizen_id = match citizen(&mut conn, &headers).await {
+    let citizen_id = match citizen(&mut conn, &headers, state.now()).await {
         Ok(id) => id,
         Err(r) => return r,
     };
-    let at = now();
+    let at = state.now();
     let gathered = async {
         let person = citizens::by_id(&mut conn, &citizen_id)
             .await?

@@ -39,7 +39,6 @@ use sqin_ledger_service::history::{self, HistoryFilter};
 use sqin_ledger_service::{checkpoints, tree, Category, LedgerEvent, LedgerServiceError};
 
 use super::AppState;
-use crate::now;
 use crate::web::Page;
 
 pub fn routes() -> Router<AppState> {
@@ -353,6 +352,7 @@ pub(super) fn session_token(headers: &HeaderMap) -> Option<String> {
 pub(super) async fn citizen(
     conn: &mut sqin_store::Connection,
     headers: &HeaderMap,
+    now: i64,
 ) -> Result<String, Response> {
     let unauthenticated = || {
         error(
@@ -362,7 +362,7 @@ pub(super) async fn citizen(
         )
     };
     let token = session_token(headers).ok_or_else(unauthenticated)?;
-    match sqin_session::current(conn, &token, now()).await {
+    match sqin_session::current(conn, &token, now).await {
         Ok(Some(session)) => Ok(session.citizen_id),
         Ok(None) => Err(unauthenticated()),
         Err(e) => Err(internal(e)),
@@ -382,11 +382,11 @@ async fn recipients(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let citizen_id = match citizen(&mut conn, &headers).await {
+    let citizen_id = match citizen(&mut conn, &headers, state.now()).await {
         Ok(id) => id,
         Err(r) => return r,
     };
-    match history::recipients(&mut conn, &state.ledger, &citizen_id, &filter, now()).await {
+    match history::recipients(&mut conn, &state.ledger, &citizen_id, &filter, state.now()).await {
         Ok(view) => Json(view).into_response(),
         Err(e) => ledger_error(e),
     }
@@ -406,7 +406,7 @@ async fn entries_of(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let citizen_id = match citizen(&mut conn, &headers).await {
+    let citizen_id = match citizen(&mut conn, &headers, state.now()).await {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -416,7 +416,7 @@ async fn entries_of(
         &citizen_id,
         category,
         &filter,
-        now(),
+        state.now(),
     )
     .await
     {
@@ -454,11 +454,11 @@ async fn download(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let citizen_id = match citizen(&mut conn, &headers).await {
+    let citizen_id = match citizen(&mut conn, &headers, state.now()).await {
         Ok(id) => id,
         Err(r) => return r,
     };
-    let at = now();
+    let at = state.now();
     match history::download(&mut conn, &state.ledger, &citizen_id, &filter, at).await {
         Ok(view) => {
             let day = history::rfc3339(at)
@@ -495,11 +495,12 @@ async fn page_citizen(
     page: &Page,
     conn: &mut sqin_store::Connection,
     headers: &HeaderMap,
+    now: i64,
 ) -> Result<String, Response> {
     let Some(token) = session_token(headers) else {
         return Err(page.finish(Redirect::to(sqin_session::LOGIN_PATH).into_response()));
     };
-    match sqin_session::current(conn, &token, now()).await {
+    match sqin_session::current(conn, &token, now).await {
         Ok(Some(session)) => Ok(session.citizen_id),
         Ok(None) => Err(page.finish(Redirect::to(sqin_session::LOGIN_PATH).into_response())),
         Err(e) => Err(page_error(page, e)),
@@ -525,7 +526,7 @@ async fn recipients_page(
         Ok(c) => c,
         Err(e) => return page_error(&page, e),
     };
-    let citizen_id = match page_citizen(&page, &mut conn, &headers).await {
+    let citizen_id = match page_citizen(&page, &mut conn, &headers, state.now()).await {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -536,11 +537,18 @@ async fn recipients_page(
         Err(_) => (HistoryFilter::default(), true),
     };
     let client = wanted.client_id.take();
-    let view =
-        match history::recipients(&mut conn, &state.ledger, &citizen_id, &wanted, now()).await {
-            Ok(v) => v,
-            Err(e) => return page_error(&page, e),
-        };
+    let view = match history::recipients(
+        &mut conn,
+        &state.ledger,
+        &citizen_id,
+        &wanted,
+        state.now(),
+    )
+    .await
+    {
+        Ok(v) => v,
+        Err(e) => return page_error(&page, e),
+    };
     let services: Vec<_> = view
         .recipients
         .iter()
@@ -627,7 +635,7 @@ async fn staff_page(page: Page, State(state): State<AppState>, headers: HeaderMa
         Ok(c) => c,
         Err(e) => return page_error(&page, e),
     };
-    let citizen_id = match page_citizen(&page, &mut conn, &headers).await {
+    let citizen_id = match page_citizen(&page, &mut conn, &headers, state.now()).await {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -637,7 +645,7 @@ async fn staff_page(page: Page, State(state): State<AppState>, headers: HeaderMa
         &citizen_id,
         Category::StaffAccess,
         &HistoryFilter::default(),
-        now(),
+        state.now(),
     )
     .await
     {

@@ -16,23 +16,49 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::bootstrap::Services;
+use crate::config::Config;
+use crate::web::client_addr::TrustedProxies;
+use sqin_app::Services;
 
 mod account;
 mod ledger;
 mod oidc;
 mod ops;
 mod passkeys;
+pub mod witness;
 
-/// State shared by handlers: the services, nothing global.
-pub type AppState = Arc<Services>;
+/// What handlers share: the application's services and what the HTTP edge
+/// itself needs of the configuration. Nothing global.
+pub struct HttpState {
+    pub services: Services,
+    pub config: Arc<Config>,
+    /// The proxies whose `X-Forwarded-For` names the client, parsed once.
+    pub trusted_proxies: TrustedProxies,
+}
+
+impl std::ops::Deref for HttpState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.services
+    }
+}
+
+/// The handlers' state.
+pub type AppState = Arc<HttpState>;
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application router with its middleware.
-pub fn router(services: Services) -> Router {
-    let config = services.config.clone();
-    let state: AppState = Arc::new(services);
+pub fn router(services: Services, config: Arc<Config>) -> Router {
+    // Checked by `Config::validate` at start; should parsing fail all the
+    // same, trust no proxy.
+    let trusted_proxies = TrustedProxies::parse(&config.trusted_proxies).unwrap_or_default();
+    let state: AppState = Arc::new(HttpState {
+        services,
+        config: config.clone(),
+        trusted_proxies,
+    });
     // Each concern adds its routes in its own module.
     let routes = Router::new()
         .merge(ops::routes())

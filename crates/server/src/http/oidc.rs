@@ -18,7 +18,6 @@ use sqin_oidc::{access, discovery, ErrorCode, OAuthError};
 use sqin_session::AuthenticatedSession;
 
 use super::AppState;
-use crate::now;
 use crate::web::Page;
 
 pub fn routes() -> Router<AppState> {
@@ -140,7 +139,7 @@ async fn session_of(
         return Ok(None);
     };
     let mut conn = state.store.pool().acquire().await.map_err(internal)?;
-    sqin_session::current(&mut conn, &token, now())
+    sqin_session::current(&mut conn, &token, state.now())
         .await
         .map_err(internal)
 }
@@ -190,7 +189,7 @@ async fn authorize_common(
 ) -> Response {
     let provider = state.provider();
     let mut conn = acquire_or_return!(state);
-    let request = match authorize::begin(&mut conn, &provider, &params, now()).await {
+    let request = match authorize::begin(&mut conn, &provider, &params, state.now()).await {
         Ok(r) => r,
         Err(e) => return authorize_error(&page, &provider, e),
     };
@@ -219,7 +218,15 @@ async fn step(state: AppState, headers: HeaderMap, page: Page, request_id: &str)
         Err(r) => return r,
     };
     let mut conn = acquire_or_return!(state);
-    match authorize::next_step(&mut conn, &provider, request_id, session.as_ref(), now()).await {
+    match authorize::next_step(
+        &mut conn,
+        &provider,
+        request_id,
+        session.as_ref(),
+        state.now(),
+    )
+    .await
+    {
         Ok(Next::Redirect(url)) => see_other(&url),
         Ok(Next::Login {
             request_id,
@@ -321,7 +328,7 @@ async fn consent(
         &form.form_token,
         decision,
         &session,
-        now(),
+        state.now(),
     )
     .await
     {
@@ -407,7 +414,7 @@ async fn token_endpoint(
         Err(e) => return oauth_json(&e),
     };
     let mut conn = sqin_store::LazyConnection::new(state.store.pool());
-    let t = now();
+    let t = state.now();
     let client = match client_auth::authenticate(&mut conn, &provider, &creds, t).await {
         Ok(c) => c,
         Err(e) => return client_auth_error(e),
@@ -463,7 +470,7 @@ async fn userinfo_common(state: AppState, token: Option<String>) -> Response {
     };
     let provider = state.provider();
     let mut conn = acquire_or_return!(state);
-    match access::userinfo(&mut conn, &provider, &token, now()).await {
+    match access::userinfo(&mut conn, &provider, &token, state.now()).await {
         Ok(body) => no_store(Json(body).into_response()),
         Err(e) => bearer_error(&e),
     }
@@ -484,7 +491,7 @@ async fn authenticated_client(
 > {
     let creds = credentials(headers, params).map_err(|e| oauth_json(&e))?;
     let mut conn = sqin_store::LazyConnection::new(state.store.pool());
-    let client = client_auth::authenticate(&mut conn, &state.provider(), &creds, now())
+    let client = client_auth::authenticate(&mut conn, &state.provider(), &creds, state.now())
         .await
         .map_err(client_auth_error)?;
     Ok((client, conn))
@@ -508,7 +515,7 @@ async fn introspect(
         Ok(c) => c,
         Err(e) => return internal(e),
     };
-    match access::introspect(conn, &state.provider(), &client, &token, now()).await {
+    match access::introspect(conn, &state.provider(), &client, &token, state.now()).await {
         Ok(body) => no_store(Json(body).into_response()),
         Err(e) => oauth_json(&e),
     }
@@ -538,7 +545,7 @@ async fn revoke(
         &client,
         &token,
         hint.as_deref(),
-        now(),
+        state.now(),
     )
     .await
     {
@@ -626,7 +633,7 @@ async fn logout_common(
         _ => {
             drop(conn);
             if let Some(s) = &session {
-                if let Err(e) = crate::backchannel::end_session(&state, &s.session_id).await {
+                if let Err(e) = sqin_app::backchannel::end_session(&state, &s.session_id).await {
                     return internal(e);
                 }
             }
@@ -696,7 +703,7 @@ async fn logout_confirm(
             .then_some(form.redirect.clone())
     };
     drop(conn);
-    if let Err(e) = crate::backchannel::end_session(&state, &session.session_id).await {
+    if let Err(e) = sqin_app::backchannel::end_session(&state, &session.session_id).await {
         return internal(e);
     }
     clear_session_cookie(logged_out(&page, redirect.as_deref()))
@@ -732,7 +739,7 @@ async fn withdraw(
             &session.citizen_id,
             &form.client_id,
             "citizen",
-            now(),
+            state.now(),
         )
         .await?;
         tx.commit().await?;

@@ -21,7 +21,6 @@ use sqin_webauthn::{
 };
 
 use super::AppState;
-use crate::now;
 use crate::web::{self, clear_cookie, set_cookie, CsrfForm, CsrfJson, Page};
 
 pub const ACCOUNT_PATH: &str = "/account";
@@ -74,7 +73,7 @@ async fn current_session(
         return Ok(None);
     };
     let mut c = conn(state).await?;
-    Ok(sqin_session::current(&mut c, &token, now()).await?)
+    Ok(sqin_session::current(&mut c, &token, state.now()).await?)
 }
 
 /// Where to go after a ceremony: back to the authorization request, or the
@@ -179,7 +178,7 @@ async fn start_cookie_session(
 ) -> Response {
     if let Some(old) = session_token(headers) {
         if let Ok(mut c) = conn(state).await {
-            if let Err(e) = sqin_session::end(&mut c, &old, now()).await {
+            if let Err(e) = sqin_session::end(&mut c, &old, state.now()).await {
                 tracing::warn!(error = %e, "could not end the previous session");
             }
         }
@@ -261,7 +260,7 @@ async fn enrol_submit(
                         birthdate: &form.birthdate,
                         request: request.as_deref(),
                     },
-                    now(),
+                    state.now(),
                 )
                 .await
         }
@@ -321,7 +320,7 @@ async fn register_page(
         Ok(mut c) => {
             state
                 .passkeys
-                .grant_info(&mut c, page.browser(), &q.grant, now())
+                .grant_info(&mut c, page.browser(), &q.grant, state.now())
                 .await
         }
         Err(e) => Err(e),
@@ -403,7 +402,7 @@ async fn account_page(
             passkeys => passkeys,
             signins => signins,
             activity => activity,
-            fresh => is_fresh(&session, now()),
+            fresh => is_fresh(&session, state.now()),
             notice => notice,
             notice_error => notice_error,
             recovered => q.recovered.is_some(),
@@ -433,7 +432,7 @@ async fn rename(
         Ok(mut c) => {
             state
                 .passkeys
-                .rename(&mut c, &session, &form.id, &form.name, now())
+                .rename(&mut c, &session, &form.id, &form.name, state.now())
                 .await
         }
         Err(e) => Err(e),
@@ -471,7 +470,7 @@ async fn remove(
     };
     match state
         .passkeys
-        .remove(&mut c, &session, &form.id, confirm, now())
+        .remove(&mut c, &session, &form.id, confirm, state.now())
         .await
     {
         Ok(_) => page.finish(see_other(&format!("{ACCOUNT_PATH}?notice=removed"))),
@@ -537,7 +536,7 @@ async fn close_submit(
             minijinja::context! { unconfirmed => true },
         );
     }
-    if !is_fresh(&session, now()) {
+    if !is_fresh(&session, state.now()) {
         return page.finish(see_other(&format!("{ACCOUNT_PATH}?notice=reauth")));
     }
     let citizen = match conn(&state).await {
@@ -548,7 +547,7 @@ async fn close_submit(
         },
         Err(e) => return page_error(&page, e),
     };
-    match crate::account::close(&state, &citizen.register_id, now()).await {
+    match sqin_app::account::close(&state, &citizen.register_id, state.now()).await {
         Ok(closed) => {
             let mut response = page.render(
                 "account_closed.html",
@@ -583,14 +582,14 @@ async fn signout(
         // Ends the session and tells every relying party that holds a
         // grant from it (back-channel logout).
         let session = match conn(&state).await {
-            Ok(mut c) => match sqin_session::current(&mut c, &token, now()).await {
+            Ok(mut c) => match sqin_session::current(&mut c, &token, state.now()).await {
                 Ok(s) => s,
                 Err(e) => return page_error(&page, e.into()),
             },
             Err(e) => return page_error(&page, e),
         };
         if let Some(s) = session {
-            if let Err(e) = crate::backchannel::end_session(&state, &s.session_id).await {
+            if let Err(e) = sqin_app::backchannel::end_session(&state, &s.session_id).await {
                 tracing::error!(error = %e, "sign-out failed");
                 return page.error(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -640,7 +639,7 @@ async fn api_enrol_verify(
                     birthdate: &body.birthdate,
                     request: body.request.as_deref(),
                 },
-                now(),
+                state.now(),
             )
             .await
     }
@@ -661,7 +660,13 @@ async fn api_enrol_start(
         let mut c = conn(&state).await?;
         state
             .passkeys
-            .start_enrolment(&mut c, page.browser(), page.client, &body.grant, now())
+            .start_enrolment(
+                &mut c,
+                page.browser(),
+                page.client,
+                &body.grant,
+                state.now(),
+            )
             .await
     }
     .await;
@@ -684,7 +689,7 @@ async fn api_enrol_finish(
     let fallback = page.t("register.default_name");
     let outcome = async {
         let mut c = conn(&state).await?;
-        let t = now();
+        let t = state.now();
         let verified = state
             .passkeys
             .verify_enrolment(&mut c, page.browser(), &body.ceremony, &body.credential, t)
@@ -751,7 +756,7 @@ async fn api_login_start(
                     conditional: body.conditional,
                     request: body.request.as_deref(),
                 },
-                now(),
+                state.now(),
             )
             .await
     }
@@ -779,7 +784,7 @@ async fn api_login_finish(
                 page.browser(),
                 &body.ceremony,
                 &body.credential,
-                now(),
+                state.now(),
             )
             .await
     }
@@ -806,7 +811,7 @@ async fn api_add_start(
         let mut c = conn(&state).await?;
         state
             .passkeys
-            .start_add(&mut c, page.browser(), page.client, &session, now())
+            .start_add(&mut c, page.browser(), page.client, &session, state.now())
             .await
     }
     .await;
@@ -836,7 +841,7 @@ async fn api_add_finish(
                     name: &body.name,
                     fallback_name: &fallback,
                 },
-                now(),
+                state.now(),
             )
             .await
     }

@@ -9,7 +9,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use minijinja::value::{Kwargs, Value};
 use sqin_crypto::HmacKey;
 
-use super::client_addr::{client_addr, TrustedProxies};
+use super::client_addr::client_addr;
 use super::i18n::{self, Locale};
 use super::templates::ENV;
 use super::{BROWSER_COOKIE, LANG_COOKIE};
@@ -112,10 +112,7 @@ impl FromRequestParts<AppState> for Page {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        // Parsed per request: a handful of entries (none by default), checked
-        // at start; should parsing fail all the same, trust no one.
-        let trusted = TrustedProxies::parse(&state.config.trusted_proxies).unwrap_or_default();
-        let client = client_addr(peer, &parts.headers, &trusted);
+        let client = client_addr(peer, &parts.headers, &state.trusted_proxies);
         // The language switch: the same page in the other language, when the
         // page is a GET (a page shown after a POST switches on the account page).
         let other = locale.other().tag();

@@ -1,0 +1,76 @@
+//! Closing a citizen's account: the one path that deletes a citizen, used by
+//! the operator's `sqin citizen delete`.
+//!
+//! One transaction does all of it, so a failure leaves the account whole:
+//! relying parties are queued a back-channel logout notice (under their own
+//! pairwise `sub`, computed before the citizen row goes), every grant is
+//! revoked, the citizen's part of the consent ledger is crypto-shredded (the
+//! shredding is itself an entry, so the log says when it happened while every
+//! proof stays valid), and the citizen row is deleted, taking passkeys,
+//! sessions, codes, consents, tokens and security events with it through the
+//! schema's cascades.
+use serde::Serialize;
+use sqin_store::citizens;
+
+use crate::{AppError, During, Services};
+
+/// What closing an account did, for the operator's record.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClosedAccount {
+    /// The register identifier of the closed account.
+    pub register_id: String,
+    /// Relying parties that held a live consent or grant.
+    pub relying_parties: Vec<String>,
+    /// Back-channel logout notices queued.
+    pub logout_notices: usize,
+    /// Grants (token families) revoked.
+    pub grants_revoked: usize,
+    /// Ledger data keys destroyed: the citizen's ledger history is unreadable.
+    pub ledger_keys_destroyed: u64,
+    /// The ledger entry that records the shredding.
+    pub ledger_entry: u64,
+}
+
+/// Closes the account of the citizen with `register_id`. Errors name what
+/// failed; nothing is changed unless everything succeeds.
+pub async fn close(
+    services: &Services,
+    register_id: &str,
+    now: i64,
+) -> Result<ClosedAccount, AppError> {
+    let mut conn = services.store.pool().acquire().await?;
+    let mut tx = sqin_store::begin_on(&mut conn).await?;
+    let citizen = citizens::by_register_id(&mut tx, register_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no citizen with register_id {register_id}")))?;
+    let provider = services.provider();
+    let closing = sqin_oidc::revocation::close_account(&mut tx, &provider, &citizen.id, now)
+        .await
+        .during("revoking the citizen's tokens")?;
+    let shred =
+        sqin_ledger_service::purge::shred_citizen(&mut tx, &services.ledger, &citizen.id, now)
+            .await
+            .during("shredding the citizen's ledger history")?;
+    if !citizens::delete(&mut tx, &citizen.id).await? {
+        return Err(AppError::Conflict(format!(
+            "the citizen with register_id {register_id} was deleted concurrently"
+        )));
+    }
+    tx.commit().await.during("committing the account closure")?;
+    services.backchannel_wake.notify_one();
+    tracing::info!(
+        relying_parties = closing.clients.len(),
+        grants_revoked = closing.grants_revoked,
+        ledger_keys_destroyed = shred.keys_destroyed,
+        ledger_entry = shred.entry.0,
+        "account closed"
+    );
+    Ok(ClosedAccount {
+        register_id: citizen.register_id,
+        relying_parties: closing.clients,
+        logout_notices: closing.logout_notices,
+        grants_revoked: closing.grants_revoked,
+        ledger_keys_destroyed: shred.keys_destroyed,
+        ledger_entry: shred.entry.0,
+    })
+}

@@ -1,0 +1,9 @@
+//! The `sqin` binary run as a real process: the operator's commands on both
+//! backends, the ledger commands, signals, and a served log with a served
+//! witness. One test binary, each module once a file of its own.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod ledger_cli;
+mod signals;
+mod witness_processes;

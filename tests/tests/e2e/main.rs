@@ -1,0 +1,35 @@
+//! The end-to-end suite as one test binary: each module is what used to be
+//! a test file of its own. One binary links the server once (link time and
+//! disk were most of a clean `cargo test`), and the modules share the
+//! real-server harness of `sqin-tests` (`TestServer`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod account_close_page;
+mod account_closure;
+mod account_data;
+mod complaints;
+mod federation;
+mod federation_browser;
+mod federation_node;
+mod federation_scan;
+mod federation_support;
+mod ledger;
+mod oidc_backchannel;
+mod oidc_claims;
+mod oidc_consent;
+mod oidc_errors;
+mod oidc_flow;
+mod oidc_pairwise;
+mod passkeys;
+mod passkeys_attacks;
+mod passkeys_browser;
+mod passkeys_pages;
+mod passkeys_support;
+mod pia;
+mod retention_schedule;
+mod server;
+mod shutdown;
+mod staff_access;
+mod tls;
+mod trusted_proxies;
+mod witness;
