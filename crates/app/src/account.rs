@@ -74,3 +74,25 @@ pub async fn close(
         ledger_entry: shred.entry.0,
     })
 }
+
+/// The citizen withdraws their consent for one relying party: its tokens
+/// stop at once, its sessions are ended through back-channel logout, the
+/// ledger records the withdrawal (all in one transaction), and the next
+/// sign-in asks again.
+pub async fn withdraw_consent(
+    services: &Services,
+    citizen_id: &str,
+    client_id: &str,
+    now: i64,
+) -> Result<sqin_oidc::revocation::Withdrawn, AppError> {
+    let provider = services.provider();
+    let mut conn = services.store.pool().acquire().await?;
+    let mut tx = sqin_store::begin_on(&mut conn).await?;
+    let withdrawn = sqin_oidc::revocation::withdraw_consent(
+        &mut tx, &provider, citizen_id, client_id, "citizen", now,
+    )
+    .await?;
+    tx.commit().await?;
+    services.backchannel_wake.notify_one();
+    Ok(withdrawn)
+}

@@ -29,6 +29,7 @@ pub mod complaints;
 mod error;
 pub mod incidents;
 pub mod jobs;
+pub mod passkeys;
 pub mod pia;
 pub mod retention;
 mod services;

@@ -16,7 +16,7 @@ use base64::Engine as _;
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
 
-use crate::checkpoint::{validate_key_name, NoteSigner, NoteVerifier};
+use crate::checkpoint::{validate_key_name, NoteVerifier};
 use crate::hash::sha256;
 use crate::LedgerError;
 
@@ -87,6 +87,9 @@ impl Ed25519Cosigner {
     }
 
     /// The timestamped signature (the bytes after the key id) over `body`.
+    /// The time is always the caller's (its injected clock): a cosigner is
+    /// deliberately not a `NoteSigner`, which would have to read the system
+    /// clock itself.
     pub fn cosign_at(&self, body: &[u8], timestamp: u64) -> Vec<u8> {
         let sig = self.key_pair.sign(&cosigned_message(body, timestamp));
         let mut out = timestamp.to_be_bytes().to_vec();
@@ -99,24 +102,6 @@ impl Ed25519Cosigner {
         let mut blob = self.key_id.to_vec();
         blob.extend_from_slice(&self.cosign_at(body, timestamp));
         format!("\u{2014} {} {}\n", self.name, B64.encode(blob))
-    }
-}
-
-impl NoteSigner for Ed25519Cosigner {
-    fn key_name(&self) -> &str {
-        &self.name
-    }
-
-    fn key_id(&self) -> [u8; 4] {
-        self.key_id
-    }
-
-    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, LedgerError> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_err(|e| LedgerError::SigningFailed(e.to_string()))?
-            .as_secs();
-        Ok(self.cosign_at(msg, now))
     }
 }
 

@@ -4,6 +4,9 @@
 //! A client must use the method it registered; secrets are checked by a
 //! constant-time comparison of SHA-256 hashes.
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+
+/// Clock skew tolerated on a client assertion's `exp` and `nbf`.
+const ASSERTION_LEEWAY_SECS: i64 = 30;
 use sqin_crypto::HashedSecret;
 use std::sync::Arc;
 
@@ -213,11 +216,30 @@ async fn verify_assertion(
     validation.set_issuer(&[iss]);
     validation.sub = Some(iss.to_owned());
     validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-    validation.leeway = 30;
+    // Time is checked below against the injected `now`, never the library's
+    // own reading of the system clock.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
     let data = jsonwebtoken::decode::<serde_json::Value>(assertion, &key, &validation)
         .map_err(|e| OAuthError::invalid_client(format!("client assertion is invalid: {e}")))?;
     let claims = data.claims;
     let exp = claims.get("exp").and_then(|v| v.as_i64()).ok_or_else(bad)?;
+    if exp + ASSERTION_LEEWAY_SECS < now {
+        return Err(OAuthError::invalid_client(
+            "client assertion is invalid: it has expired",
+        ));
+    }
+    if let Some(nbf) = claims.get("nbf") {
+        match nbf.as_i64() {
+            Some(nbf) if nbf - ASSERTION_LEEWAY_SECS <= now => {}
+            Some(_) => {
+                return Err(OAuthError::invalid_client(
+                    "client assertion is invalid: it is not valid yet (nbf)",
+                ))
+            }
+            None => return Err(bad()),
+        }
+    }
     if exp > now + 600 {
         return Err(OAuthError::invalid_client(
             "client assertion lives too long (exp at most 10 minutes ahead)",

@@ -11,6 +11,7 @@ pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod http;
+pub mod state;
 pub mod web;
 
 use std::sync::Arc;

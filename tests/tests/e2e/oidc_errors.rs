@@ -672,7 +672,15 @@ both_backends!(
         )
         .await;
         assert_eq!((s, err(&b)), (401, "invalid_client"));
+        // An assertion made now, presented after the server's clock moved
+        // past its exp (and the leeway): expired by the injected clock.
+        let stale = assertion(&server.issuer, "jti-4");
+        server.advance(120);
+        let (s, b) = post(stale, code.clone(), verifier.clone()).await;
+        assert_eq!((s, err(&b)), (401, "invalid_client"));
+        assert!(b["error_description"].as_str().unwrap().contains("expired"));
         // The issuer itself is an acceptable audience.
+        let (code, verifier) = code_for(&server, &cookie, &id, CB, "openid").await;
         let (s, b) = post(assertion(&server.issuer, "jti-3"), code, verifier).await;
         assert_eq!(s, 200, "{b}");
         server.stop().await;

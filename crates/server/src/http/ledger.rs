@@ -28,18 +28,20 @@
 //! Handlers parse, call one function of `sqin-ledger-service`, and map the
 //! result; docs/ledger.md documents every shape.
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqin_ledger_service::history::{self, HistoryFilter};
-use sqin_ledger_service::{checkpoints, tree, Category, LedgerEvent, LedgerServiceError};
+use sqin_ledger_service::{checkpoints, tree, Category, LedgerEvent};
 
+use super::error::ApiError;
+use super::extract::{Conn, SignedIn};
 use super::AppState;
-use crate::web::Page;
+use crate::web::{Page, PageError};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -53,57 +55,16 @@ pub fn routes() -> Router<AppState> {
         .route("/account/ledger/staff-access", get(staff_access))
         .route("/account/ledger/security", get(security))
         .route("/account/ledger/download", get(download))
+}
+
+/// The citizen's history pages (behind the pages' layer).
+pub fn page_routes() -> Router<AppState> {
+    Router::new()
         .route("/account/history", get(recipients_page))
         .route("/account/history/staff", get(staff_page))
 }
 
-// ---------------------------------------------------------------- errors
-
-pub(super) fn error(status: StatusCode, code: &str, description: impl Into<String>) -> Response {
-    (
-        status,
-        Json(json!({ "error": code, "error_description": description.into() })),
-    )
-        .into_response()
-}
-
-fn bad_request(description: impl Into<String>) -> Response {
-    error(StatusCode::BAD_REQUEST, "invalid_request", description)
-}
-
-/// Maps a ledger error once: the caller's mistakes are explained, the
-/// server's are logged and answered with a bare 500.
-fn ledger_error(e: LedgerServiceError) -> Response {
-    match e {
-        LedgerServiceError::InvalidRequest(m) => bad_request(m),
-        LedgerServiceError::NotFound(what) => error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no such {what}"),
-        ),
-        other => {
-            tracing::error!(error = %other, "ledger request failed");
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "the ledger could not answer",
-            )
-        }
-    }
-}
-
-pub(super) fn internal(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "ledger request failed");
-    error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "server_error",
-        "the ledger could not answer",
-    )
-}
-
-async fn connection(state: &AppState) -> Result<sqin_store::PooledConnection, Response> {
-    state.store.pool().acquire().await.map_err(internal)
-}
+type ApiResult = Result<Response, ApiError>;
 
 /// Public, cacheable answers.
 fn cacheable(max_age: u32, response: impl IntoResponse) -> Response {
@@ -120,19 +81,10 @@ fn text(body: String) -> Response {
 
 // ---------------------------------------------------------------- public
 
-async fn about(State(state): State<AppState>) -> Response {
-    let mut conn = match connection(&state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let latest = match checkpoints::latest(&mut conn).await {
-        Ok(cp) => cp,
-        Err(e) => return ledger_error(e),
-    };
-    if let Err(e) = state.ledger.refresh_keys(&mut conn).await {
-        return ledger_error(e);
-    }
-    cacheable(
+async fn about(State(state): State<AppState>, Conn(mut conn): Conn) -> ApiResult {
+    let latest = checkpoints::latest(&mut conn).await?;
+    state.ledger.refresh_keys(&mut conn).await?;
+    Ok(cacheable(
         30,
         Json(json!({
             "origin": state.ledger.origin(),
@@ -152,22 +104,14 @@ async fn about(State(state): State<AppState>) -> Response {
                 "consistency_proof": "/ledger/proof/consistency",
             },
         })),
-    )
+    ))
 }
 
-async fn latest_checkpoint(State(state): State<AppState>) -> Response {
-    let mut conn = match connection(&state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn latest_checkpoint(Conn(mut conn): Conn) -> ApiResult {
     // With every witness cosignature it has (C2SP tlog-witness).
-    match checkpoints::latest(&mut conn).await {
-        Ok(cp) => match checkpoints::with_cosignatures(&mut conn, cp).await {
-            Ok(cp) => cacheable(10, text(cp.note)),
-            Err(e) => ledger_error(e),
-        },
-        Err(e) => ledger_error(e),
-    }
+    let latest = checkpoints::latest(&mut conn).await?;
+    let cp = checkpoints::with_cosignatures(&mut conn, latest).await?;
+    Ok(cacheable(10, text(cp.note)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,40 +120,26 @@ struct HistoryPage {
     limit: Option<i64>,
 }
 
-async fn checkpoint_history(
-    State(state): State<AppState>,
-    Query(q): Query<HistoryPage>,
-) -> Response {
+async fn checkpoint_history(Conn(mut conn): Conn, Query(q): Query<HistoryPage>) -> ApiResult {
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return bad_request("limit must be between 1 and 1000");
+        return Err(ApiError::bad_request("limit must be between 1 and 1000"));
     }
-    let mut conn = match connection(&state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    match checkpoints::history(&mut conn, q.after.unwrap_or(0), limit).await {
-        Ok(page) => {
-            let next = (page.len() as i64 == limit)
-                .then(|| page.last().map(|c| c.id))
-                .flatten();
-            cacheable(10, Json(json!({ "checkpoints": page, "next_after": next })))
-        }
-        Err(e) => ledger_error(e),
-    }
+    let page = checkpoints::history(&mut conn, q.after.unwrap_or(0), limit).await?;
+    let next = (page.len() as i64 == limit)
+        .then(|| page.last().map(|c| c.id))
+        .flatten();
+    Ok(cacheable(
+        10,
+        Json(json!({ "checkpoints": page, "next_after": next })),
+    ))
 }
 
-async fn vkey(State(state): State<AppState>) -> Response {
-    let mut conn = match connection(&state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if let Err(e) = state.ledger.refresh_keys(&mut conn).await {
-        return ledger_error(e);
-    }
+async fn vkey(State(state): State<AppState>, Conn(mut conn): Conn) -> ApiResult {
+    state.ledger.refresh_keys(&mut conn).await?;
     // Short caching: after a rotation the new key must show soon (a
     // reviewer holding the old one still verifies everything).
-    cacheable(300, text(format!("{}\n", state.ledger.vkey())))
+    Ok(cacheable(300, text(format!("{}\n", state.ledger.vkey()))))
 }
 
 #[derive(Debug, Deserialize)]
@@ -224,13 +154,10 @@ struct InclusionQuery {
 async fn size_or_latest(
     conn: &mut sqin_store::Connection,
     size: Option<u64>,
-) -> Result<u64, Response> {
+) -> Result<u64, ApiError> {
     match size {
         Some(size) => Ok(size),
-        None => checkpoints::latest(conn)
-            .await
-            .map(|cp| cp.tree_size)
-            .map_err(ledger_error),
+        None => Ok(checkpoints::latest(conn).await?.tree_size),
     }
 }
 
@@ -242,39 +169,22 @@ fn decode_hash(text: &str) -> Option<Vec<u8>> {
         .filter(|h| h.len() == 32)
 }
 
-async fn inclusion(State(state): State<AppState>, Query(q): Query<InclusionQuery>) -> Response {
-    let mut conn = match connection(&state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn inclusion(Conn(mut conn): Conn, Query(q): Query<InclusionQuery>) -> ApiResult {
     let seq = match (q.seq, q.hash.as_deref()) {
         (Some(seq), None) => seq,
         (None, Some(hash)) => {
-            let Some(hash) = decode_hash(hash) else {
-                return bad_request("hash must be a base64 SHA-256 leaf hash");
-            };
-            match sqin_store::ledger::entry_by_leaf_hash(&mut conn, &hash).await {
-                Ok(Some(row)) => u64::try_from(row.seq).unwrap_or(u64::MAX),
-                Ok(None) => {
-                    return error(
-                        StatusCode::NOT_FOUND,
-                        "not_found",
-                        "no entry has this leaf hash",
-                    )
-                }
-                Err(e) => return internal(e),
-            }
+            let hash = decode_hash(hash)
+                .ok_or_else(|| ApiError::bad_request("hash must be a base64 SHA-256 leaf hash"))?;
+            let row = sqin_store::ledger::entry_by_leaf_hash(&mut conn, &hash)
+                .await?
+                .ok_or_else(|| ApiError::not_found("no entry has this leaf hash"))?;
+            u64::try_from(row.seq).unwrap_or(u64::MAX)
         }
-        _ => return bad_request("give exactly one of seq and hash"),
+        _ => return Err(ApiError::bad_request("give exactly one of seq and hash")),
     };
-    let tree_size = match size_or_latest(&mut conn, q.tree_size).await {
-        Ok(size) => size,
-        Err(r) => return r,
-    };
-    match tree::inclusion_proof(&mut conn, seq, tree_size).await {
-        Ok(proof) => cacheable(86_400, Json(proof)),
-        Err(e) => ledger_error(e),
-    }
+    let tree_size = size_or_latest(&mut conn, q.tree_size).await?;
+    let proof = tree::inclusion_proof(&mut conn, seq, tree_size).await?;
+    Ok(cacheable(86_400, Json(proof)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -284,19 +194,10 @@ struct ConsistencyQuery {
     second: Option<u64>,
 }
 
-async fn consistency(State(state): State<AppState>, Query(q): Query<ConsistencyQuery>) -> Response {
-    let mut conn = match connection(&state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let second = match size_or_latest(&mut conn, q.second).await {
-        Ok(size) => size,
-        Err(r) => return r,
-    };
-    match tree::consistency_proof(&mut conn, q.first, second).await {
-        Ok(proof) => cacheable(86_400, Json(proof)),
-        Err(e) => ledger_error(e),
-    }
+async fn consistency(Conn(mut conn): Conn, Query(q): Query<ConsistencyQuery>) -> ApiResult {
+    let second = size_or_latest(&mut conn, q.second).await?;
+    let proof = tree::consistency_proof(&mut conn, q.first, second).await?;
+    Ok(cacheable(86_400, Json(proof)))
 }
 
 // ---------------------------------------------------------------- the citizen's own
@@ -319,217 +220,195 @@ fn parse_time(text: &str, end_of_day: bool) -> Option<i64> {
     Some(if end_of_day { start + 86_400 } else { start })
 }
 
-fn filter(q: &CitizenQuery) -> Result<HistoryFilter, &'static str> {
-    let from = match q.from.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(parse_time(s, false).ok_or("from must be YYYY-MM-DD")?),
-        None => None,
-    };
-    let to = match q.to.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(parse_time(s, true).ok_or("to must be YYYY-MM-DD")?),
-        None => None,
+fn filter(q: &CitizenQuery) -> Result<HistoryFilter, ApiError> {
+    let day = |text: &Option<String>, end: bool, what: &str| match text
+        .as_deref()
+        .filter(|s| !s.is_empty())
+    {
+        Some(s) => parse_time(s, end)
+            .map(Some)
+            .ok_or_else(|| ApiError::bad_request(format!("{what} must be YYYY-MM-DD"))),
+        None => Ok(None),
     };
     Ok(HistoryFilter {
         client_id: q.client_id.clone().filter(|c| !c.is_empty()),
-        from,
-        to,
+        from: day(&q.from, false, "from")?,
+        to: day(&q.to, true, "to")?,
         categories: Vec::new(),
     })
 }
 
-/// The `sqin_session` cookie's value, if the request has one.
-pub(super) fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == sqin_session::SESSION_COOKIE)
-        .map(|(_, value)| value.to_owned())
-}
-
-/// The signed-in citizen, or a 401.
-pub(super) async fn citizen(
-    conn: &mut sqin_store::Connection,
-    headers: &HeaderMap,
-    now: i64,
-) -> Result<String, Response> {
-    let unauthenticated = || {
-        error(
-            StatusCode::UNAUTHORIZED,
-            "login_required",
-            "sign in to see your history",
-        )
-    };
-    let token = session_token(headers).ok_or_else(unauthenticated)?;
-    match sqin_session::current(conn, &token, now).await {
-        Ok(Some(session)) => Ok(session.citizen_id),
-        Ok(None) => Err(unauthenticated()),
-        Err(e) => Err(internal(e)),
-    }
-}
-
 async fn recipients(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    citizen: SignedIn,
     Query(q): Query<CitizenQuery>,
-) -> Response {
-    let filter = match filter(&q) {
-        Ok(f) => f,
-        Err(why) => return bad_request(why),
-    };
-    let mut conn = match connection(&state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let citizen_id = match citizen(&mut conn, &headers, state.now()).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match history::recipients(&mut conn, &state.ledger, &citizen_id, &filter, state.now()).await {
-        Ok(view) => Json(view).into_response(),
-        Err(e) => ledger_error(e),
-    }
+) -> ApiResult {
+    let filter = filter(&q)?;
+    let mut conn = state.store.pool().acquire().await?;
+    let view = history::recipients(
+        &mut conn,
+        &state.ledger,
+        citizen.citizen_id(),
+        &filter,
+        state.now(),
+    )
+    .await?;
+    Ok(Json(view).into_response())
 }
 
 async fn entries_of(
     state: AppState,
-    headers: HeaderMap,
+    citizen: SignedIn,
     q: CitizenQuery,
     category: Category,
-) -> Response {
-    let filter = match filter(&q) {
-        Ok(f) => f,
-        Err(why) => return bad_request(why),
-    };
-    let mut conn = match connection(&state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let citizen_id = match citizen(&mut conn, &headers, state.now()).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match history::entries_of(
+) -> ApiResult {
+    let filter = filter(&q)?;
+    let mut conn = state.store.pool().acquire().await?;
+    let view = history::entries_of(
         &mut conn,
         &state.ledger,
-        &citizen_id,
+        citizen.citizen_id(),
         category,
         &filter,
         state.now(),
     )
-    .await
-    {
-        Ok(view) => Json(view).into_response(),
-        Err(e) => ledger_error(e),
-    }
+    .await?;
+    Ok(Json(view).into_response())
 }
 
 async fn staff_access(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    citizen: SignedIn,
     Query(q): Query<CitizenQuery>,
-) -> Response {
-    entries_of(state, headers, q, Category::StaffAccess).await
+) -> ApiResult {
+    entries_of(state, citizen, q, Category::StaffAccess).await
 }
 
 async fn security(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    citizen: SignedIn,
     Query(q): Query<CitizenQuery>,
-) -> Response {
-    entries_of(state, headers, q, Category::Security).await
+) -> ApiResult {
+    entries_of(state, citizen, q, Category::Security).await
 }
 
 async fn download(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    citizen: SignedIn,
     Query(q): Query<CitizenQuery>,
-) -> Response {
-    let filter = match filter(&q) {
-        Ok(f) => f,
-        Err(why) => return bad_request(why),
-    };
-    let mut conn = match connection(&state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let citizen_id = match citizen(&mut conn, &headers, state.now()).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+) -> ApiResult {
+    let filter = filter(&q)?;
+    let mut conn = state.store.pool().acquire().await?;
     let at = state.now();
-    match history::download(&mut conn, &state.ledger, &citizen_id, &filter, at).await {
-        Ok(view) => {
-            let day = history::rfc3339(at)
-                .get(..10)
-                .unwrap_or("history")
-                .to_owned();
-            (
-                [(
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"sqin-history-{day}.json\""),
-                )],
-                Json(view),
-            )
-                .into_response()
-        }
-        Err(e) => ledger_error(e),
-    }
+    let view =
+        history::download(&mut conn, &state.ledger, citizen.citizen_id(), &filter, at).await?;
+    let day = history::rfc3339(at)
+        .get(..10)
+        .unwrap_or("history")
+        .to_owned();
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"sqin-history-{day}.json\""),
+        )],
+        Json(view),
+    )
+        .into_response())
 }
 
 // ---------------------------------------------------------------- pages
 
-/// The page's error: logged, and the shared error page.
-fn page_error(page: &Page, e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "ledger page failed");
-    page.error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "error.internal.title",
-        "error.internal.body",
-    )
+/// A service in the page's filter.
+#[derive(Debug, Serialize)]
+struct ServiceOption {
+    client_id: String,
+    name: String,
 }
 
-/// The signed-in citizen for a page, or the login page.
-async fn page_citizen(
-    page: &Page,
-    conn: &mut sqin_store::Connection,
-    headers: &HeaderMap,
-    now: i64,
-) -> Result<String, Response> {
-    let Some(token) = session_token(headers) else {
-        return Err(page.finish(Redirect::to(sqin_session::LOGIN_PATH).into_response()));
+/// One consent as the recipients page shows it.
+#[derive(Debug, Serialize)]
+struct ConsentView {
+    active: bool,
+    status_label: String,
+    granted_at: Option<i64>,
+    claims: Vec<String>,
+    purpose: Option<String>,
+    expires_at: Option<i64>,
+    seq: Option<u64>,
+}
+
+/// One disclosure as the recipients page shows it.
+#[derive(Debug, Serialize)]
+struct DisclosureView {
+    at: i64,
+    claims: Vec<String>,
+    how: String,
+    seq: u64,
+}
+
+/// One relying party's part of the recipients page.
+#[derive(Debug, Serialize)]
+struct RecipientView {
+    client_id: String,
+    name: String,
+    purpose: Option<String>,
+    consents: Vec<ConsentView>,
+    disclosures: Vec<DisclosureView>,
+}
+
+/// One staff access as "Who looked at my file" shows it.
+#[derive(Debug, Serialize)]
+struct StaffAccessView {
+    at: i64,
+    staff_id: String,
+    role: String,
+    purpose: String,
+    seen: Vec<String>,
+    seq: u64,
+}
+
+fn consent_view(page: &Page, c: &history::ConsentView) -> ConsentView {
+    let granted = c.entries.iter().find_map(|e| match &e.details {
+        Some(LedgerEvent::ConsentGranted {
+            claims,
+            purpose,
+            expires_at,
+            ..
+        }) => Some((e.time_unix, claims, purpose, *expires_at)),
+        _ => None,
+    });
+    ConsentView {
+        active: c.status == "active",
+        status_label: page.t(&format!("ledger.status.{}", c.status)),
+        granted_at: granted.map(|g| g.0),
+        claims: granted.map(|g| g.1.clone()).unwrap_or_default(),
+        purpose: granted.map(|g| g.2.clone()),
+        expires_at: granted.map(|g| g.3),
+        seq: c.entries.first().map(|e| e.seq),
+    }
+}
+
+fn disclosure_view(page: &Page, e: &history::HistoryEntry) -> Option<DisclosureView> {
+    let Some(LedgerEvent::Disclosure {
+        claims, endpoint, ..
+    }) = &e.details
+    else {
+        return None;
     };
-    match sqin_session::current(conn, &token, now).await {
-        Ok(Some(session)) => Ok(session.citizen_id),
-        Ok(None) => Err(page.finish(Redirect::to(sqin_session::LOGIN_PATH).into_response())),
-        Err(e) => Err(page_error(page, e)),
-    }
-}
-
-fn endpoint_label(page: &Page, details: &LedgerEvent) -> String {
-    match details {
-        LedgerEvent::Disclosure { endpoint, .. } => {
-            page.t(&format!("ledger.endpoint.{}", endpoint.as_str()))
-        }
-        _ => String::new(),
-    }
+    Some(DisclosureView {
+        at: e.time_unix,
+        claims: claims.clone(),
+        how: page.t(&format!("ledger.endpoint.{}", endpoint.as_str())),
+        seq: e.seq,
+    })
 }
 
 async fn recipients_page(
     page: Page,
     State(state): State<AppState>,
-    headers: HeaderMap,
+    citizen: SignedIn,
     Query(q): Query<CitizenQuery>,
-) -> Response {
-    let mut conn = match state.store.pool().acquire().await {
-        Ok(c) => c,
-        Err(e) => return page_error(&page, e),
-    };
-    let citizen_id = match page_citizen(&page, &mut conn, &headers, state.now()).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+) -> Result<Response, PageError> {
     // Dates that do not parse show everything and say so; the service is
     // chosen among the citizen's own, so the list comes from all of them.
     let (mut wanted, invalid_dates) = match filter(&q) {
@@ -537,83 +416,48 @@ async fn recipients_page(
         Err(_) => (HistoryFilter::default(), true),
     };
     let client = wanted.client_id.take();
-    let view = match history::recipients(
+    let mut conn = state.store.pool().acquire().await?;
+    let view = history::recipients(
         &mut conn,
         &state.ledger,
-        &citizen_id,
+        citizen.citizen_id(),
         &wanted,
         state.now(),
     )
-    .await
-    {
-        Ok(v) => v,
-        Err(e) => return page_error(&page, e),
-    };
-    let services: Vec<_> = view
+    .await?;
+    let name = |r: &history::RecipientView| r.name.clone().unwrap_or_else(|| r.client_id.clone());
+    let services: Vec<ServiceOption> = view
         .recipients
         .iter()
-        .map(|r| {
-            serde_json::json!({
-                "client_id": r.client_id,
-                "name": r.name.clone().unwrap_or_else(|| r.client_id.clone()),
-            })
+        .map(|r| ServiceOption {
+            client_id: r.client_id.clone(),
+            name: name(r),
         })
         .collect();
-    let recipients: Vec<_> = view
+    let recipients: Vec<RecipientView> = view
         .recipients
         .iter()
         .filter(|r| client.as_deref().is_none_or(|c| c == r.client_id))
-        .map(|r| {
-            let consents: Vec<_> = r
-                .consents
-                .iter()
-                .map(|c| {
-                    let granted = c.entries.iter().find_map(|e| match &e.details {
-                        Some(LedgerEvent::ConsentGranted {
-                            claims,
-                            purpose,
-                            expires_at,
-                            ..
-                        }) => Some((e.time_unix, claims.clone(), purpose.clone(), *expires_at)),
-                        _ => None,
-                    });
-                    serde_json::json!({
-                        "active": c.status == "active",
-                        "status_label": page.t(&format!("ledger.status.{}", c.status)),
-                        "granted_at": granted.as_ref().map(|g| g.0),
-                        "claims": granted.as_ref().map(|g| g.1.clone()).unwrap_or_default(),
-                        "purpose": granted.as_ref().map(|g| g.2.clone()),
-                        "expires_at": granted.as_ref().map(|g| g.3),
-                        "seq": c.entries.first().map(|e| e.seq),
-                    })
-                })
-                .collect();
-            let disclosures: Vec<_> = r
+        .map(|r| RecipientView {
+            client_id: r.client_id.clone(),
+            name: name(r),
+            purpose: r.purpose.clone(),
+            consents: r.consents.iter().map(|c| consent_view(&page, c)).collect(),
+            disclosures: r
                 .disclosures
                 .iter()
-                .filter_map(|e| {
-                    let details = e.details.as_ref()?;
-                    let LedgerEvent::Disclosure { claims, .. } = details else {
-                        return None;
-                    };
-                    Some(serde_json::json!({
-                        "at": e.time_unix,
-                        "claims": claims,
-                        "how": endpoint_label(&page, details),
-                        "seq": e.seq,
-                    }))
-                })
-                .collect();
-            serde_json::json!({
-                "client_id": r.client_id,
-                "name": r.name.clone().unwrap_or_else(|| r.client_id.clone()),
-                "purpose": r.purpose,
-                "consents": consents,
-                "disclosures": disclosures,
-            })
+                .filter_map(|e| disclosure_view(&page, e))
+                .collect(),
         })
         .collect();
-    page.render(
+    let shown = |v: &Option<String>| {
+        if invalid_dates {
+            String::new()
+        } else {
+            v.clone().unwrap_or_default()
+        }
+    };
+    Ok(page.render(
         "ledger_recipients.html",
         minijinja::context! {
             services => services,
@@ -623,36 +467,29 @@ async fn recipients_page(
             invalid_dates => invalid_dates,
             filter => minijinja::context! {
                 client_id => client.unwrap_or_default(),
-                from => if invalid_dates { String::new() } else { q.from.clone().unwrap_or_default() },
-                to => if invalid_dates { String::new() } else { q.to.clone().unwrap_or_default() },
+                from => shown(&q.from),
+                to => shown(&q.to),
             },
         },
-    )
+    ))
 }
 
-async fn staff_page(page: Page, State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let mut conn = match state.store.pool().acquire().await {
-        Ok(c) => c,
-        Err(e) => return page_error(&page, e),
-    };
-    let citizen_id = match page_citizen(&page, &mut conn, &headers, state.now()).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let view = match history::entries_of(
+async fn staff_page(
+    page: Page,
+    State(state): State<AppState>,
+    citizen: SignedIn,
+) -> Result<Response, PageError> {
+    let mut conn = state.store.pool().acquire().await?;
+    let view = history::entries_of(
         &mut conn,
         &state.ledger,
-        &citizen_id,
+        citizen.citizen_id(),
         Category::StaffAccess,
         &HistoryFilter::default(),
         state.now(),
     )
-    .await
-    {
-        Ok(v) => v,
-        Err(e) => return page_error(&page, e),
-    };
-    let accesses: Vec<_> = view
+    .await?;
+    let accesses: Vec<StaffAccessView> = view
         .entries
         .iter()
         .filter_map(|e| match &e.details {
@@ -662,23 +499,23 @@ async fn staff_page(page: Page, State(state): State<AppState>, headers: HeaderMa
                 purpose,
                 seen,
                 ..
-            }) => Some(serde_json::json!({
-                "at": e.time_unix,
-                "staff_id": staff_id,
-                "role": role,
-                "purpose": purpose,
-                "seen": seen,
-                "seq": e.seq,
-            })),
+            }) => Some(StaffAccessView {
+                at: e.time_unix,
+                staff_id: staff_id.clone(),
+                role: role.clone(),
+                purpose: purpose.clone(),
+                seen: seen.clone(),
+                seq: e.seq,
+            }),
             _ => None,
         })
         .collect();
-    page.render(
+    Ok(page.render(
         "ledger_staff.html",
         minijinja::context! {
             accesses => accesses,
             shredded => view.entries.iter().filter(|e| e.shredded).count(),
             checkpoint_size => view.context.checkpoint.tree_size,
         },
-    )
+    ))
 }

@@ -21,31 +21,15 @@ use crate::web::client_addr::TrustedProxies;
 use sqin_app::Services;
 
 mod account;
+pub mod error;
+pub mod extract;
 mod ledger;
 mod oidc;
 mod ops;
 mod passkeys;
 pub mod witness;
 
-/// What handlers share: the application's services and what the HTTP edge
-/// itself needs of the configuration. Nothing global.
-pub struct HttpState {
-    pub services: Services,
-    pub config: Arc<Config>,
-    /// The proxies whose `X-Forwarded-For` names the client, parsed once.
-    pub trusted_proxies: TrustedProxies,
-}
-
-impl std::ops::Deref for HttpState {
-    type Target = Services;
-
-    fn deref(&self) -> &Services {
-        &self.services
-    }
-}
-
-/// The handlers' state.
-pub type AppState = Arc<HttpState>;
+pub use crate::state::{AppState, HttpState};
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -59,13 +43,26 @@ pub fn router(services: Services, config: Arc<Config>) -> Router {
         config: config.clone(),
         trusted_proxies,
     });
-    // Each concern adds its routes in its own module.
+    // Each concern adds its routes in its own module. Routes that serve
+    // people go behind the pages' layer, which renders their errors as
+    // pages in the person's language; the protocol endpoints and JSON APIs
+    // answer for themselves.
+    let pages = Router::new()
+        .merge(oidc::page_routes())
+        .merge(passkeys::routes())
+        .merge(ledger::page_routes())
+        .merge(account::page_routes())
+        .merge(ops::page_routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::render_errors,
+        ));
     let routes = Router::new()
         .merge(ops::routes())
         .merge(oidc::routes())
-        .merge(passkeys::routes())
         .merge(ledger::routes())
         .merge(account::routes())
+        .merge(pages)
         .fallback(ops::not_found)
         .with_state(state);
     with_middleware(routes, &config)

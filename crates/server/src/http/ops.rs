@@ -16,7 +16,11 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(readyz))
         .route("/jwks", get(jwks))
         .route("/favicon.ico", get(favicon))
-        .route("/privacy", get(privacy))
+}
+
+/// The pages among the operational routes.
+pub fn page_routes() -> Router<AppState> {
+    Router::new().route("/privacy", get(privacy))
 }
 
 /// The confidentiality policy, in the reader's language.

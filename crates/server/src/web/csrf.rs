@@ -11,7 +11,7 @@ use sqin_crypto::{b64url, b64url_decode, HmacKey};
 use subtle::ConstantTimeEq;
 
 use super::Page;
-use crate::http::AppState;
+use crate::state::AppState;
 
 pub(crate) fn token(key: &HmacKey, browser: &str) -> String {
     b64url(&key.sign(&[b"csrf\0", browser.as_bytes()]))

@@ -61,16 +61,20 @@
 //!   constant, compiled-in data; there is no configuration in it.
 mod assets;
 pub mod client_addr;
+mod cookies;
 mod csrf;
+mod error;
 mod i18n;
 mod page;
 pub mod privacy;
 pub mod templates;
 
 pub use assets::{asset_url, routes as asset_routes};
+pub use cookies::{clear_cookie, cookie, set_cookie};
 pub use csrf::{CsrfForm, CsrfJson};
+pub use error::{render_errors, PageError, PageErrorSpec};
 pub use i18n::Locale;
-pub use page::{clear_cookie, set_cookie, Page};
+pub use page::Page;
 
 /// The browser cookie: a random value that binds CSRF tokens and WebAuthn
 /// ceremonies to one browser. HttpOnly, SameSite=Lax, Secure under https.

@@ -5,15 +5,15 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::CookieJar;
 use minijinja::value::{Kwargs, Value};
 use sqin_crypto::HmacKey;
 
 use super::client_addr::client_addr;
 use super::i18n::{self, Locale};
 use super::templates::ENV;
-use super::{BROWSER_COOKIE, LANG_COOKIE};
-use crate::http::AppState;
+use super::{set_cookie, BROWSER_COOKIE, LANG_COOKIE};
+use crate::state::AppState;
 
 /// What every page needs to know about the request; see the module doc.
 #[derive(Clone)]
@@ -77,6 +77,10 @@ impl FromRequestParts<AppState> for Page {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Made once per request by the pages' layer (`render_errors`).
+        if let Some(page) = parts.extensions.get::<Page>() {
+            return Ok(page.clone());
+        }
         let jar = CookieJar::from_headers(&parts.headers);
         let query = query_pairs(parts.uri.query());
         let param = |name: &str| {
@@ -144,25 +148,6 @@ impl FromRequestParts<AppState> for Page {
             csrf_key: state.csrf_key.clone(),
         })
     }
-}
-
-/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure under https,
-/// and a lifetime when `max_age_secs` is given (else a browser-session cookie).
-pub fn set_cookie(name: &str, value: &str, secure: bool, max_age_secs: Option<i64>) -> HeaderValue {
-    let mut c = Cookie::build((name.to_owned(), value.to_owned()))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .path("/");
-    if let Some(secs) = max_age_secs {
-        c = c.max_age(time::Duration::seconds(secs));
-    }
-    HeaderValue::from_str(&c.build().to_string()).unwrap_or(HeaderValue::from_static(""))
-}
-
-/// A `Set-Cookie` value that removes a cookie.
-pub fn clear_cookie(name: &str, secure: bool) -> HeaderValue {
-    set_cookie(name, "", secure, Some(0))
 }
 
 impl Page {
@@ -298,16 +283,5 @@ mod tests {
         h.remove(header::ORIGIN);
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
         assert!(!same_origin(&h, "http://localhost:8080"));
-    }
-
-    #[test]
-    fn cookies_are_http_only_lax_and_secure_under_tls() {
-        let c = set_cookie("a", "b", true, None);
-        let c = c.to_str().unwrap();
-        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Secure"));
-        assert!(c.contains("Path=/"));
-        let c = set_cookie("a", "b", false, Some(10));
-        assert!(!c.to_str().unwrap().contains("Secure"));
-        assert!(c.to_str().unwrap().contains("Max-Age=10"));
     }
 }

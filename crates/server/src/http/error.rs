@@ -1,0 +1,278 @@
+//! One error type per audience, each implementing `IntoResponse` once, so a
+//! handler returns `Result<_, E>` and uses `?`:
+//!
+//! - [`OAuthJson`]: the protocol endpoints (`/token`, `/introspect`,
+//!   `/revoke`): RFC 6749 section 5.2 JSON, `Cache-Control: no-store`, and
+//!   `WWW-Authenticate: Basic` with a 401 for `invalid_client`.
+//! - [`BearerError`]: resource endpoints (`/userinfo`): RFC 6750 section 3,
+//!   the error in a `Bearer` challenge and in the body.
+//! - [`ApiError`]: the JSON APIs for people's own browsers (the ledger, the
+//!   passkey ceremonies, the citizen's data): RFC 9457 problem details, with
+//!   `error` and `error_description` members kept for the clients written
+//!   against them.
+//! - [`crate::web::PageError`]: pages for people.
+//!
+//! Internal failures are logged here, with their cause, and answered with a
+//! bare message: nothing about the server's insides reaches a client.
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use sqin_oidc::{ErrorCode, OAuthError};
+
+use crate::web::PageErrorSpec;
+
+fn no_store(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// A protocol endpoint's error (RFC 6749 section 5.2).
+#[derive(Debug)]
+pub struct OAuthJson(pub OAuthError);
+
+impl From<OAuthError> for OAuthJson {
+    fn from(e: OAuthError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<sqin_oidc::client_auth::ClientAuthError> for OAuthJson {
+    fn from(e: sqin_oidc::client_auth::ClientAuthError) -> Self {
+        Self(e.error)
+    }
+}
+
+impl From<sqin_store::SqlxError> for OAuthJson {
+    fn from(e: sqin_store::SqlxError) -> Self {
+        tracing::error!(error = %e, "database unavailable");
+        Self(OAuthError::server_error())
+    }
+}
+
+impl From<sqin_store::StoreError> for OAuthJson {
+    fn from(e: sqin_store::StoreError) -> Self {
+        tracing::error!(error = %e, "storage failed");
+        Self(OAuthError::server_error())
+    }
+}
+
+impl IntoResponse for OAuthJson {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let status = match e.code {
+            ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let mut response = (
+            status,
+            Json(json!({ "error": e.code.as_str(), "error_description": e.description })),
+        )
+            .into_response();
+        if e.code == ErrorCode::InvalidClient {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"sqin\", charset=\"UTF-8\""),
+            );
+        }
+        no_store(response)
+    }
+}
+
+/// A resource endpoint's error (RFC 6750 section 3).
+#[derive(Debug)]
+pub struct BearerError {
+    pub error: OAuthError,
+    /// No token was presented at all: the challenge names no error
+    /// (RFC 6750 section 3.1).
+    pub missing: bool,
+}
+
+impl BearerError {
+    /// No access token in the request.
+    pub fn missing() -> Self {
+        Self {
+            error: OAuthError::invalid_request("an access token is required"),
+            missing: true,
+        }
+    }
+}
+
+impl From<OAuthError> for BearerError {
+    fn from(error: OAuthError) -> Self {
+        Self {
+            error,
+            missing: false,
+        }
+    }
+}
+
+impl From<sqin_store::SqlxError> for BearerError {
+    fn from(e: sqin_store::SqlxError) -> Self {
+        OAuthJson::from(e).0.into()
+    }
+}
+
+impl IntoResponse for BearerError {
+    fn into_response(self) -> Response {
+        let e = self.error;
+        let (status, challenge) = if self.missing {
+            (StatusCode::UNAUTHORIZED, "Bearer realm=\"sqin\"".to_owned())
+        } else {
+            let status = match e.code {
+                ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            (
+                status,
+                format!(
+                    "Bearer realm=\"sqin\", error=\"{}\", error_description=\"{}\"",
+                    e.code.as_str(),
+                    e.description.replace('"', "'")
+                ),
+            )
+        };
+        let mut response = (
+            status,
+            Json(json!({ "error": e.code.as_str(), "error_description": e.description })),
+        )
+            .into_response();
+        if let Ok(v) = HeaderValue::from_str(&challenge) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        no_store(response)
+    }
+}
+
+/// A JSON API's error, as RFC 9457 problem details.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// A stable, machine-readable code (`invalid_request`, `not_found`, ...).
+    pub code: &'static str,
+    /// What went wrong and what to do, for a person.
+    pub description: String,
+    /// Seconds before a retry can succeed (rate limits, outages).
+    pub retry_after: Option<u64>,
+    /// Sent as well when a page route answers with this error: the page to
+    /// show a person instead of JSON.
+    pub page: Option<PageErrorSpec>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            description: description.into(),
+            retry_after: None,
+            page: None,
+        }
+    }
+
+    pub fn bad_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    pub fn not_found(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", description)
+    }
+
+    /// An internal failure: logged with its cause, answered without it.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "the server could not answer; try again later",
+        )
+    }
+
+    /// The database cannot be reached: 503 with a retry delay, never a 4xx.
+    pub fn unavailable(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "database unavailable");
+        Self {
+            retry_after: Some(5),
+            page: Some(PageErrorSpec::unavailable()),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the service is temporarily unavailable; try again in a few seconds",
+            )
+        }
+    }
+}
+
+impl From<sqin_store::SqlxError> for ApiError {
+    fn from(e: sqin_store::SqlxError) -> Self {
+        Self::unavailable(e)
+    }
+}
+
+impl From<sqin_store::StoreError> for ApiError {
+    fn from(e: sqin_store::StoreError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<sqin_session::SessionError> for ApiError {
+    fn from(e: sqin_session::SessionError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<sqin_ledger_service::LedgerServiceError> for ApiError {
+    fn from(e: sqin_ledger_service::LedgerServiceError) -> Self {
+        use sqin_ledger_service::LedgerServiceError as E;
+        match e {
+            E::InvalidRequest(m) => Self::bad_request(m),
+            E::NotFound(what) => Self::not_found(format!("no such {what}")),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<sqin_app::AppError> for ApiError {
+    fn from(e: sqin_app::AppError) -> Self {
+        use sqin_app::AppError as E;
+        match e {
+            E::Refused(m) => Self::bad_request(m),
+            E::NotFound(m) => Self::not_found(m),
+            E::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("Error").to_owned();
+        let body = json!({
+            "type": "about:blank",
+            "title": title,
+            "status": self.status.as_u16(),
+            "detail": self.description,
+            "error": self.code,
+            "error_description": self.description,
+        });
+        let mut response = (self.status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                headers.insert(header::RETRY_AFTER, v);
+            }
+        }
+        if let Some(spec) = self.page {
+            response.extensions_mut().insert(spec);
+        }
+        response
+    }
+}
