@@ -445,42 +445,80 @@ pub fn repo_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Headless Chromium for a browser test (`CHROMIUM`, or Debian's
-/// `/usr/bin/chromium`), once node and the npm packages of `tests/browser`
-/// are there too. When something is missing the test is skipped with a note
-/// on stderr, unless `SQIN_REQUIRE_BROWSER=1` (CI sets it), which makes it a
-/// failure.
-pub fn chromium_or_skip(test: &str) -> Option<std::path::PathBuf> {
-    let chromium = std::path::PathBuf::from(
+/// The npm packages of a directory of the repository, installed with
+/// `npm ci` when they are missing and npm can reach its registry (bounded
+/// to three minutes); `Err` says what is missing.
+fn npm_packages(dir: &str, marker: &str) -> Result<(), String> {
+    let root = repo_root().join(dir);
+    if root.join("node_modules").join(marker).exists() {
+        return Ok(());
+    }
+    let installed = std::process::Command::new("timeout")
+        .args([
+            "180",
+            "npm",
+            "ci",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ])
+        .current_dir(&root)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .output();
+    match installed {
+        Ok(out) if out.status.success() && root.join("node_modules").join(marker).exists() => {
+            Ok(())
+        }
+        Ok(out) => Err(format!(
+            "{dir}/node_modules is missing and `npm ci` there failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        )),
+        Err(e) => Err(format!(
+            "{dir}/node_modules is missing and npm could not run ({e}): install Node.js and npm"
+        )),
+    }
+}
+
+fn node_available() -> Result<(), String> {
+    match std::process::Command::new("node").arg("--version").output() {
+        Ok(out) if out.status.success() => Ok(()),
+        _ => Err("node not found (apt-get install nodejs npm)".into()),
+    }
+}
+
+/// Headless Chromium for a browser test: `CHROMIUM`, or Debian's
+/// `/usr/bin/chromium`.
+pub fn chromium() -> std::path::PathBuf {
+    std::path::PathBuf::from(
         std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-    );
-    let missing = if !chromium.exists() {
-        Some(format!(
+    )
+}
+
+/// What the Chromium tests need: Chromium, node, and the npm packages of
+/// `tests/browser` (installed here when missing). Checked by the harness,
+/// which reports the tests as ignored with the reason when something is
+/// missing (or fails them under `SQIN_REQUIRE_BROWSER=1`).
+pub fn chromium_ready() -> Result<(), String> {
+    let chromium = chromium();
+    if !chromium.exists() {
+        return Err(format!(
             "{} not found (apt-get install chromium)",
             chromium.display()
-        ))
-    } else if std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        Some("node not found".into())
-    } else if !repo_root()
-        .join("tests/browser/node_modules/playwright-core")
-        .exists()
-    {
-        Some("tests/browser/node_modules missing (run `npm ci` in tests/browser)".into())
-    } else {
-        None
-    };
-    let Some(why) = missing else {
-        return Some(chromium);
-    };
-    if std::env::var("SQIN_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-        panic!("the {test} is required (SQIN_REQUIRE_BROWSER=1) but {why}");
+        ));
     }
-    eprintln!("note: {test} SKIPPED: {why}. Set SQIN_REQUIRE_BROWSER=1 to make this a failure.");
-    None
+    node_available()?;
+    npm_packages("tests/browser", "playwright-core")
+}
+
+/// What the Node.js relying-party test needs: node and the npm packages of
+/// `examples/node-rp` (installed here when missing).
+pub fn node_rp_ready() -> Result<(), String> {
+    node_available()?;
+    npm_packages("examples/node-rp", "openid-client")
 }
 
 /// Where a browser test writes its screenshots: `SQIN_SCREENSHOTS` (relative

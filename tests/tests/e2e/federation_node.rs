@@ -5,16 +5,16 @@
 //! browser through the session seam (`TestServer::sign_in`) and
 //! `authorize()`, and hands the callback URL back to the script.
 //!
-//! Skipped, with a note on stderr, when node or examples/node-rp/node_modules
-//! is missing, unless `SQIN_REQUIRE_BROWSER=1` (CI sets it, and runs `npm ci`
-//! there), which makes that a failure.
+//! Reported as ignored, with the reason, when node is missing (the npm
+//! packages of examples/node-rp are installed with `npm ci` when npm can
+//! reach its registry), unless `SQIN_REQUIRE_BROWSER=1` (CI sets it), which
+//! makes that a failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use sqin_tests::{authorize, both_backends, rp, TestServer};
+use sqin_tests::{authorize, rp, TestServer};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const REDIRECT: &str = "http://127.0.0.1:9/node-rp/callback";
@@ -23,41 +23,10 @@ fn example_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/node-rp")
 }
 
-fn missing_prerequisite() -> Option<String> {
-    if std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        return Some("node not found".into());
-    }
-    if !example_dir().join("node_modules/openid-client").exists() {
-        return Some(
-            "examples/node-rp/node_modules missing (run `npm ci` in examples/node-rp)".into(),
-        );
-    }
-    None
-}
-
-fn skip_unless_required() -> bool {
-    let Some(why) = missing_prerequisite() else {
-        return false;
-    };
-    if std::env::var("SQIN_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-        panic!("the Node example test is required (SQIN_REQUIRE_BROWSER=1) but {why}");
-    }
-    let _ = writeln!(
-        std::io::stderr(),
-        "note: Node example test SKIPPED: {why}. Set SQIN_REQUIRE_BROWSER=1 to make this a failure."
-    );
-    true
-}
-
-both_backends!(
+sqin_store::needs_test!(
+    needs = sqin_tests::node_rp_ready,
+    backends,
     async fn the_node_openid_client_example_runs_the_code_flow(db: TestDb) {
-        if skip_unless_required() {
-            return;
-        }
         let server = TestServer::start(db).await;
         let citizen = server.add_citizen("R-800").await;
         let registered = server

@@ -33,3 +33,7 @@ mod staff_access;
 mod tls;
 mod trusted_proxies;
 mod witness;
+
+fn main() -> std::process::ExitCode {
+    sqin_store::testing::harness::main()
+}

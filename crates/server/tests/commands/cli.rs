@@ -409,55 +409,56 @@ both_backends!(
     }
 );
 
-#[test]
-fn bad_configuration_refuses_to_start_and_names_the_key() {
-    let dir = std::env::temp_dir().join(format!("sqin-badcfg-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let run = |envs: &[(&str, &str)], args: &[&str]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sqin"));
-        cmd.args(args).current_dir(&dir).env_remove("SQIN_CONFIG");
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().unwrap();
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert!(
-            !out.status.success(),
-            "{envs:?} {args:?} should fail: {err}"
+sqin_store::sync_test!(
+    fn bad_configuration_refuses_to_start_and_names_the_key() {
+        let dir = std::env::temp_dir().join(format!("sqin-badcfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let run = |envs: &[(&str, &str)], args: &[&str]| {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_sqin"));
+            cmd.args(args).current_dir(&dir).env_remove("SQIN_CONFIG");
+            for (k, v) in envs {
+                cmd.env(k, v);
+            }
+            let out = cmd.output().unwrap();
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert!(
+                !out.status.success(),
+                "{envs:?} {args:?} should fail: {err}"
+            );
+            err
+        };
+        let err = run(&[("SQIN_LISTEN", "not-an-address")], &["config"]);
+        assert!(err.contains("listen"), "{err}");
+        let err = run(&[("SQIN_ISSUER", "http://127.0.0.1:8080")], &["config"]);
+        assert!(err.contains("`issuer`"), "{err}");
+        let err = run(&[("SQIN_DATABASE_URL", "mysql://x")], &["config"]);
+        assert!(err.contains("database_url"), "{err}");
+        let err = run(
+            &[(
+                "SQIN_LEDGER_WITNESSES",
+                r#"[{url="https://w.example/",vkey="w.example+00000000+AAAA"}]"#,
+            )],
+            &["config"],
         );
-        err
-    };
-    let err = run(&[("SQIN_LISTEN", "not-an-address")], &["config"]);
-    assert!(err.contains("listen"), "{err}");
-    let err = run(&[("SQIN_ISSUER", "http://127.0.0.1:8080")], &["config"]);
-    assert!(err.contains("`issuer`"), "{err}");
-    let err = run(&[("SQIN_DATABASE_URL", "mysql://x")], &["config"]);
-    assert!(err.contains("database_url"), "{err}");
-    let err = run(
-        &[(
-            "SQIN_LEDGER_WITNESSES",
-            r#"[{url="https://w.example/",vkey="w.example+00000000+AAAA"}]"#,
-        )],
-        &["config"],
-    );
-    assert!(err.contains("ledger_witnesses"), "{err}");
-    std::fs::write(dir.join("bad.toml"), "isuer = \"https://id.example\"\n").unwrap();
-    let err = run(&[], &["--config", "bad.toml", "config"]);
-    assert!(err.contains("isuer"), "{err}");
-    let err = run(&[], &["--config", "missing.toml", "config"]);
-    assert!(err.contains("missing.toml"), "{err}");
-    let err = run(&[("SQIN_LISTEN", "0.0.0.0:0")], &["config"]);
-    assert!(
-        err.contains("`listen`") && err.contains("plain HTTP"),
-        "{err}"
-    );
-    let err = run(
-        &[("SQIN_KEY_ENCRYPTION_KEY_FILE", "/nonexistent/kek")],
-        &["keys", "list"],
-    );
-    assert!(err.contains("key_encryption_key_file"), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
-}
+        assert!(err.contains("ledger_witnesses"), "{err}");
+        std::fs::write(dir.join("bad.toml"), "isuer = \"https://id.example\"\n").unwrap();
+        let err = run(&[], &["--config", "bad.toml", "config"]);
+        assert!(err.contains("isuer"), "{err}");
+        let err = run(&[], &["--config", "missing.toml", "config"]);
+        assert!(err.contains("missing.toml"), "{err}");
+        let err = run(&[("SQIN_LISTEN", "0.0.0.0:0")], &["config"]);
+        assert!(
+            err.contains("`listen`") && err.contains("plain HTTP"),
+            "{err}"
+        );
+        let err = run(
+            &[("SQIN_KEY_ENCRYPTION_KEY_FILE", "/nonexistent/kek")],
+            &["keys", "list"],
+        );
+        assert!(err.contains("key_encryption_key_file"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+);
 
 both_backends!(
     async fn citizen_delete_asks_for_confirmation_and_logs_the_shredding(db: TestDb) {
@@ -541,155 +542,157 @@ both_backends!(
     }
 );
 
-#[test]
-fn pia_check_and_render_need_no_database() {
-    let dir = std::env::temp_dir().join(format!("sqin-pia-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let sqin = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_sqin"))
-            .args(args)
-            .current_dir(&dir)
-            .env_remove("SQIN_CONFIG")
-            .env("SQIN_DATABASE_URL", "postgres://nobody@127.0.0.1:1/nowhere")
-            .output()
-            .unwrap()
-    };
-    // The built-in inventory describes this binary.
-    let out = sqin(&["pia", "check"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(summary["source"], "built-in");
-    assert_eq!(summary["ledger_retention_days"]["disclosure"], 1825);
-    // Rendered, it is the document in the repository.
-    let out = sqin(&["pia", "render"]);
-    assert!(out.status.success());
-    let repo_md = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pia/inventory.md"),
-    )
-    .unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), repo_md);
-    // An adopted copy that disagrees with the code: exit 1, each difference named.
-    let built_in = sqin_app::pia::BUILT_IN;
-    let at = built_in.find("id = \"ledger.sign_in_record\"").unwrap();
-    let edited = format!(
-        "{}{}",
-        &built_in[..at],
-        built_in[at..].replacen(
-            "retention = \"P1Y\"",
-            "retention = \"while-account-active\"",
-            1
+sqin_store::sync_test!(
+    fn pia_check_and_render_need_no_database() {
+        let dir = std::env::temp_dir().join(format!("sqin-pia-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let sqin = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_sqin"))
+                .args(args)
+                .current_dir(&dir)
+                .env_remove("SQIN_CONFIG")
+                .env("SQIN_DATABASE_URL", "postgres://nobody@127.0.0.1:1/nowhere")
+                .output()
+                .unwrap()
+        };
+        // The built-in inventory describes this binary.
+        let out = sqin(&["pia", "check"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(summary["source"], "built-in");
+        assert_eq!(summary["ledger_retention_days"]["disclosure"], 1825);
+        // Rendered, it is the document in the repository.
+        let out = sqin(&["pia", "render"]);
+        assert!(out.status.success());
+        let repo_md = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pia/inventory.md"),
         )
-    );
-    std::fs::write(dir.join("adopted.toml"), edited).unwrap();
-    let out = sqin(&["pia", "check", "adopted.toml"]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("ledger.sign_in_record") && err.contains("sign_in"),
-        "{err}"
-    );
-    let out = sqin(&["pia", "check", "missing.toml"]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
-    let _ = std::fs::remove_dir_all(&dir);
-}
+        .unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), repo_md);
+        // An adopted copy that disagrees with the code: exit 1, each difference named.
+        let built_in = sqin_app::pia::BUILT_IN;
+        let at = built_in.find("id = \"ledger.sign_in_record\"").unwrap();
+        let edited = format!(
+            "{}{}",
+            &built_in[..at],
+            built_in[at..].replacen(
+                "retention = \"P1Y\"",
+                "retention = \"while-account-active\"",
+                1
+            )
+        );
+        std::fs::write(dir.join("adopted.toml"), edited).unwrap();
+        let out = sqin(&["pia", "check", "adopted.toml"]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("ledger.sign_in_record") && err.contains("sign_in"),
+            "{err}"
+        );
+        let out = sqin(&["pia", "check", "missing.toml"]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+);
 
-#[test]
-fn witness_init_and_serve_as_processes() {
-    let dir = std::env::temp_dir().join(format!("sqin-witness-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let sqin = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_sqin"))
-            .args(args)
-            .current_dir(&dir)
-            .env_remove("SQIN_CONFIG")
-            .output()
-            .unwrap()
-    };
-    let out = sqin(&[
-        "witness",
-        "init",
-        "--name",
-        "commission.test.example/w",
-        "--dir",
-        "w",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let vkey = String::from_utf8(out.stdout).unwrap();
-    sqin_ledger_service::core::CosignatureVerifier::from_vkey(vkey.trim()).unwrap();
-    // Never a second key in place.
-    let out = sqin(&[
-        "witness",
-        "init",
-        "--name",
-        "commission.test.example/w",
-        "--dir",
-        "w",
-    ]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
-    // Serving needs a log to watch.
-    let out = sqin(&["witness", "serve", "--dir", "w"]);
-    assert!(!out.status.success());
-    // Served: a request for a log it does not watch is refused by the protocol.
-    let log = sqin_ledger_service::core::EcdsaNoteSigner::from_pkcs8(
-        "log.test.example/ledger",
-        &sqin_ledger_service::core::EcdsaNoteSigner::generate_pkcs8().unwrap(),
-    )
-    .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sqin"))
-        .args([
+sqin_store::sync_test!(
+    fn witness_init_and_serve_as_processes() {
+        let dir = std::env::temp_dir().join(format!("sqin-witness-cli-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let sqin = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_sqin"))
+                .args(args)
+                .current_dir(&dir)
+                .env_remove("SQIN_CONFIG")
+                .output()
+                .unwrap()
+        };
+        let out = sqin(&[
             "witness",
-            "serve",
+            "init",
+            "--name",
+            "commission.test.example/w",
             "--dir",
             "w",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--log",
-            &log.vkey(),
-        ])
-        .current_dir(&dir)
-        .env_remove("SQIN_CONFIG")
-        .stderr(std::process::Stdio::null())
-        .spawn()
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let vkey = String::from_utf8(out.stdout).unwrap();
+        sqin_ledger_service::core::CosignatureVerifier::from_vkey(vkey.trim()).unwrap();
+        // Never a second key in place.
+        let out = sqin(&[
+            "witness",
+            "init",
+            "--name",
+            "commission.test.example/w",
+            "--dir",
+            "w",
+        ]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+        // Serving needs a log to watch.
+        let out = sqin(&["witness", "serve", "--dir", "w"]);
+        assert!(!out.status.success());
+        // Served: a request for a log it does not watch is refused by the protocol.
+        let log = sqin_ledger_service::core::EcdsaNoteSigner::from_pkcs8(
+            "log.test.example/ledger",
+            &sqin_ledger_service::core::EcdsaNoteSigner::generate_pkcs8().unwrap(),
+        )
         .unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let status = rt.block_on(async {
-        let client = reqwest::Client::new();
-        for _ in 0..100 {
-            if let Ok(r) = client
-                .post(format!("http://127.0.0.1:{port}/add-checkpoint"))
-                .body("old 0\n\nother.test.example/log\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n")
-                .timeout(std::time::Duration::from_secs(5))
-                .send()
-                .await
-            {
-                return r.status().as_u16();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sqin"))
+            .args([
+                "witness",
+                "serve",
+                "--dir",
+                "w",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--log",
+                &log.vkey(),
+            ])
+            .current_dir(&dir)
+            .env_remove("SQIN_CONFIG")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let status = rt.block_on(async {
+            let client = reqwest::Client::new();
+            for _ in 0..100 {
+                if let Ok(r) = client
+                    .post(format!("http://127.0.0.1:{port}/add-checkpoint"))
+                    .body("old 0\n\nother.test.example/log\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n")
+                    .timeout(std::time::Duration::from_secs(5))
+                    .send()
+                    .await
+                {
+                    return r.status().as_u16();
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        0
-    });
-    let _ = child.kill();
-    let _ = child.wait();
-    // The note has no signature line: malformed (400), or unknown (404).
-    assert!(status == 400 || status == 404, "{status}");
-    let _ = std::fs::remove_dir_all(&dir);
-}
+            0
+        });
+        let _ = child.kill();
+        let _ = child.wait();
+        // The note has no signature line: malformed (400), or unknown (404).
+        assert!(status == 400 || status == 404, "{status}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+);
 
 both_backends!(
     async fn staff_lookup_shows_what_the_role_allows_and_records_it(db: TestDb) {

@@ -7,3 +7,7 @@ mod cli;
 mod ledger_cli;
 mod signals;
 mod witness_processes;
+
+fn main() -> std::process::ExitCode {
+    sqin_store::testing::harness::main()
+}

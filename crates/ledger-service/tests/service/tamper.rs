@@ -5,7 +5,7 @@
 //! entry, node or checkpoint.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use sqin_ledger_service::core::{

@@ -4,7 +4,7 @@
 //! directory, or a new schema in the PostgreSQL database named by
 //! `SQIN_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`),
 //! dropped when the test ends. When PostgreSQL cannot be reached the Postgres
-//! variant of a test is skipped with a note on stderr, unless
+//! variant of a test is reported as ignored (see [`harness`]), unless
 //! `SQIN_REQUIRE_POSTGRES=1` (set by CI), in which case it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -13,13 +13,18 @@ use std::sync::OnceLock;
 
 use crate::{Backend, Store};
 
+pub mod harness;
+
+/// For the test macros.
+pub use inventory;
+
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 pub fn postgres_admin_url() -> String {
     std::env::var("SQIN_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into())
 }
 
-fn postgres_required() -> bool {
+pub(crate) fn postgres_required() -> bool {
     std::env::var("SQIN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1" || v == "true")
 }
 
@@ -158,36 +163,6 @@ fn note_skip(url: &str, why: &str) {
              Set SQIN_TEST_POSTGRES_URL, or SQIN_REQUIRE_POSTGRES=1 to make this a failure."
         );
     });
-}
-
-/// Declares a test that runs once per backend: `mod name { sqlite, postgres }`.
-///
-/// ```ignore
-/// sqin_store::both_backends!(async fn inserts(db: TestDb) { ... });
-/// ```
-#[macro_export]
-macro_rules! both_backends {
-    ($(#[$meta:meta])* async fn $name:ident($db:ident : TestDb) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn run($db: $crate::testing::TestDb) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            $(#[$meta])*
-            async fn sqlite() {
-                run($crate::testing::TestDb::sqlite().await).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            $(#[$meta])*
-            async fn postgres() {
-                if let Some(db) = $crate::testing::TestDb::postgres().await {
-                    run(db).await;
-                }
-            }
-        }
-    };
 }
 
 /// Runs raw SQL against a test database: for tests that simulate time passing

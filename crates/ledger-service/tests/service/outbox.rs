@@ -2,7 +2,7 @@
 //! their own time, on SQLite and PostgreSQL, even with two nodes draining.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use sqin_ledger_service::history::{self, HistoryFilter};

@@ -4,7 +4,7 @@
 //! views, export and verification.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::AtomicBool;
 

@@ -7,7 +7,7 @@
 //! log never used.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::AtomicBool;
 
@@ -221,44 +221,45 @@ fn note(size: u64, signers: &[&EcdsaNoteSigner]) -> SignedCheckpoint {
     n
 }
 
-#[test]
-fn each_key_signs_only_its_range() {
-    let (k0, k1) = (signer(), signer());
-    let rotations = [Rotation {
-        seq: 5,
-        previous_vkey: k0.vkey(),
-        vkey: k1.vkey(),
-    }];
-    for pinned in [k0.vkey(), k1.vkey()] {
-        let chain = KeyChain::new(&pinned, &rotations).unwrap();
-        // The old key up to the rotation's size plus one, the new one from there.
-        assert!(chain.verify(&note(3, &[&k0]), ORIGIN).is_ok());
-        assert!(chain.verify(&note(6, &[&k0]), ORIGIN).is_ok());
-        assert!(chain.verify(&note(6, &[&k1]), ORIGIN).is_ok());
-        assert!(chain.verify(&note(9, &[&k1]), ORIGIN).is_ok());
-        // A retired key past its range (stolen later: useless), and the new
-        // key before its range.
-        assert!(chain.verify(&note(9, &[&k0]), ORIGIN).is_err());
-        assert!(chain.verify(&note(3, &[&k1]), ORIGIN).is_err());
-        // Every rotation needs its checkpoint signed by both.
-        let all = [note(3, &[&k0]), note(6, &[&k0, &k1]), note(9, &[&k1])];
-        assert_eq!(chain.verify_all(&all, ORIGIN).unwrap().len(), 3);
-        let without = [note(3, &[&k0]), note(6, &[&k1]), note(9, &[&k1])];
-        let err = chain.verify_all(&without, ORIGIN).unwrap_err();
-        assert!(err.to_string().contains("signed by both keys"), "{err}");
+sqin_store::sync_test!(
+    fn each_key_signs_only_its_range() {
+        let (k0, k1) = (signer(), signer());
+        let rotations = [Rotation {
+            seq: 5,
+            previous_vkey: k0.vkey(),
+            vkey: k1.vkey(),
+        }];
+        for pinned in [k0.vkey(), k1.vkey()] {
+            let chain = KeyChain::new(&pinned, &rotations).unwrap();
+            // The old key up to the rotation's size plus one, the new one from there.
+            assert!(chain.verify(&note(3, &[&k0]), ORIGIN).is_ok());
+            assert!(chain.verify(&note(6, &[&k0]), ORIGIN).is_ok());
+            assert!(chain.verify(&note(6, &[&k1]), ORIGIN).is_ok());
+            assert!(chain.verify(&note(9, &[&k1]), ORIGIN).is_ok());
+            // A retired key past its range (stolen later: useless), and the new
+            // key before its range.
+            assert!(chain.verify(&note(9, &[&k0]), ORIGIN).is_err());
+            assert!(chain.verify(&note(3, &[&k1]), ORIGIN).is_err());
+            // Every rotation needs its checkpoint signed by both.
+            let all = [note(3, &[&k0]), note(6, &[&k0, &k1]), note(9, &[&k1])];
+            assert_eq!(chain.verify_all(&all, ORIGIN).unwrap().len(), 3);
+            let without = [note(3, &[&k0]), note(6, &[&k1]), note(9, &[&k1])];
+            let err = chain.verify_all(&without, ORIGIN).unwrap_err();
+            assert!(err.to_string().contains("signed by both keys"), "{err}");
+        }
+        // A chain that does not follow on is refused.
+        let k2 = signer();
+        let broken = [
+            rotations[0].clone(),
+            Rotation {
+                seq: 9,
+                previous_vkey: k2.vkey(),
+                vkey: signer().vkey(),
+            },
+        ];
+        assert!(matches!(
+            KeyChain::new(&k0.vkey(), &broken),
+            Err(LedgerServiceError::Verification(_))
+        ));
     }
-    // A chain that does not follow on is refused.
-    let k2 = signer();
-    let broken = [
-        rotations[0].clone(),
-        Rotation {
-            seq: 9,
-            previous_vkey: k2.vkey(),
-            vkey: signer().vkey(),
-        },
-    ];
-    assert!(matches!(
-        KeyChain::new(&k0.vkey(), &broken),
-        Err(LedgerServiceError::Verification(_))
-    ));
-}
+);
