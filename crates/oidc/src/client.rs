@@ -1,6 +1,7 @@
 //! Registration of relying parties (RPs) and the rules their metadata obeys.
 use sqin_crypto::{b64url, random_bytes, random_token, SecretString};
 use sqin_store::clients::{self, ClientRecord, ClientType};
+pub use sqin_store::clients::{AuthMethod, SubjectType};
 use sqin_store::Connection;
 use url::{Host, Url};
 
@@ -23,7 +24,7 @@ pub struct ClientRegistration {
     pub public_client: bool,
     /// `client_secret_basic` (default for confidential clients),
     /// `client_secret_post` or `private_key_jwt`.
-    pub auth_method: Option<String>,
+    pub auth_method: Option<AuthMethod>,
     /// JWK set (JSON) for `private_key_jwt`.
     pub jwks: Option<String>,
     pub public_subject: bool,
@@ -36,12 +37,6 @@ pub struct RegisteredClient {
     pub record: ClientRecord,
     pub client_secret: Option<SecretString>,
 }
-
-pub const AUTH_METHODS: [&str; 3] = [
-    "client_secret_basic",
-    "client_secret_post",
-    "private_key_jwt",
-];
 
 /// A redirect URI must be absolute, without fragment, and use https, except
 /// plain http to a loopback host (native apps and local development, RFC 8252
@@ -179,24 +174,21 @@ impl ClientRegistration {
             },
         };
         let method = if reg.public_client {
-            if reg.auth_method.as_deref().is_some_and(|m| m != "none") {
+            if reg.auth_method.is_some_and(|m| m != AuthMethod::None) {
                 return Err(bad("a public client has no client authentication".into()));
             }
-            "none".to_owned()
+            AuthMethod::None
         } else {
-            let m = reg
-                .auth_method
-                .clone()
-                .unwrap_or_else(|| "client_secret_basic".into());
-            if !AUTH_METHODS.contains(&m.as_str()) {
-                return Err(bad(format!(
-                    "auth method {m:?} is not supported; use one of {}",
-                    AUTH_METHODS.join(", ")
-                )));
+            match reg.auth_method.unwrap_or(AuthMethod::ClientSecretBasic) {
+                AuthMethod::None => {
+                    return Err(bad(
+                        "a confidential client authenticates: use client_secret_basic, client_secret_post or private_key_jwt (or register a public client)".into(),
+                    ))
+                }
+                m => m,
             }
-            m
         };
-        if method == "private_key_jwt" {
+        if method == AuthMethod::PrivateKeyJwt {
             let jwks = reg
                 .jwks
                 .as_deref()
@@ -234,8 +226,8 @@ pub async fn register(
     now: i64,
 ) -> Result<RegisteredClient, OidcError> {
     let reg = registration.validate()?;
-    let method = reg.auth_method.clone().unwrap_or_default();
-    let client_secret = if method.starts_with("client_secret") {
+    let method = reg.auth_method.unwrap_or(AuthMethod::None);
+    let client_secret = if method.uses_secret() {
         Some(random_token()?)
     } else {
         None
@@ -263,9 +255,9 @@ pub async fn register(
         claims: reg.claims,
         sector: reg.sector.unwrap_or_default(),
         subject_type: if reg.public_subject {
-            "public".into()
+            SubjectType::Public
         } else {
-            "pairwise".into()
+            SubjectType::Pairwise
         },
         jwks: reg.jwks,
         backchannel_logout_uri: reg.backchannel_logout_uri,
@@ -289,13 +281,10 @@ pub async fn rotate_secret(
     let client = clients::get(conn, client_id)
         .await?
         .ok_or(OidcError::UnknownClient)?;
-    if !client
-        .token_endpoint_auth_method
-        .starts_with("client_secret")
-    {
+    if !client.token_endpoint_auth_method.uses_secret() {
         return Err(OidcError::InvalidRegistration(format!(
             "client {client_id} authenticates with {} and has no secret to rotate",
-            client.token_endpoint_auth_method
+            client.token_endpoint_auth_method.as_str()
         )));
     }
     let secret = random_token()?;

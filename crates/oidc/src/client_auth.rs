@@ -10,7 +10,7 @@ const ASSERTION_LEEWAY_SECS: i64 = 30;
 use sqin_crypto::HashedSecret;
 use std::sync::Arc;
 
-use sqin_store::clients::{ClientRecord, ClientType};
+use sqin_store::clients::{AuthMethod, ClientRecord, ClientType};
 use sqin_store::{grants, LazyConnection};
 
 use crate::error::OAuthError;
@@ -100,7 +100,7 @@ pub async fn authenticate(
                 error: e,
                 used_basic,
             })?;
-        return check_secret(client, "client_secret_basic", secret)
+        return check_secret(client, AuthMethod::ClientSecretBasic, secret)
             .map_err(|_| fail("client authentication failed"));
     }
     if let Some(secret) = &creds.client_secret {
@@ -109,7 +109,7 @@ pub async fn authenticate(
             .as_deref()
             .ok_or_else(|| fail("client_id is missing"))?;
         let client = load(conn, provider, id, now).await?;
-        return check_secret(client, "client_secret_post", secret)
+        return check_secret(client, AuthMethod::ClientSecretPost, secret)
             .map_err(|_| fail("client authentication failed"));
     }
     if let Some(assertion) = &creds.client_assertion {
@@ -136,7 +136,7 @@ pub async fn authenticate(
 
 fn check_secret(
     client: Arc<ClientRecord>,
-    method: &str,
+    method: AuthMethod,
     secret: &str,
 ) -> Result<Arc<ClientRecord>, ()> {
     if client.token_endpoint_auth_method != method {
@@ -195,7 +195,7 @@ async fn verify_assertion(
         return Err(bad());
     }
     let client = load(conn, provider, iss, now).await?;
-    if client.token_endpoint_auth_method != "private_key_jwt" {
+    if client.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt {
         return Err(bad());
     }
     let jwks: jsonwebtoken::jwk::JwkSet =

@@ -4,7 +4,9 @@
 use serde_json::{json, Value};
 
 use crate::claims;
+use crate::client::{AuthMethod, SubjectType};
 use crate::provider::{paths, Provider};
+use crate::token::GrantType;
 
 pub fn metadata(provider: &Provider) -> Value {
     let scopes: Vec<&str> = claims::SCOPES.iter().map(|s| s.name).collect();
@@ -36,12 +38,12 @@ pub fn metadata(provider: &Provider) -> Value {
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "subject_types_supported": ["pairwise", "public"],
+        "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
+        "subject_types_supported": [SubjectType::Pairwise.as_str(), SubjectType::Public.as_str()],
         "id_token_signing_alg_values_supported": ["ES256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
         "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "revocation_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims_supported,

@@ -8,7 +8,7 @@
 //! can recompute or invert a `sub`. Clients registered with a public subject
 //! type share one sector, `public`, and still never see the internal id.
 use sqin_crypto::{b64url, HmacKey};
-use sqin_store::clients::ClientRecord;
+use sqin_store::clients::{ClientRecord, SubjectType};
 
 /// The sector used for clients that are explicitly registered for public
 /// (non-pairwise) subjects.
@@ -27,7 +27,7 @@ impl PairwiseSubject {
     }
 
     pub fn for_client(key: &HmacKey, client: &ClientRecord, citizen_id: &str) -> Self {
-        let sector = if client.subject_type == "public" {
+        let sector = if client.subject_type == SubjectType::Public {
             PUBLIC_SECTOR
         } else {
             client.sector.as_str()

@@ -31,6 +31,36 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// The grant types sqin's token endpoint accepts (RFC 6749 4.1.3, 6, 4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+impl GrantType {
+    /// Every grant type, in the order discovery lists them.
+    pub const ALL: [GrantType; 3] = [
+        Self::AuthorizationCode,
+        Self::RefreshToken,
+        Self::ClientCredentials,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+
+    /// The grant type a `grant_type` parameter names, if supported.
+    pub fn from_name(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == text)
+    }
+}
+
 /// The token request's parameters (client authentication already done).
 #[derive(Debug, Default, Clone)]
 pub struct TokenRequest {
@@ -49,14 +79,19 @@ pub async fn exchange(
     req: &TokenRequest,
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
-    match req.grant_type.as_deref() {
-        None => Err(OAuthError::invalid_request("grant_type is missing")),
-        Some("authorization_code") => {
+    let grant = req
+        .grant_type
+        .as_deref()
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
+    match GrantType::from_name(grant) {
+        Some(GrantType::AuthorizationCode) => {
             authorization_code(conn.get().await?, provider, client, req, now).await
         }
-        Some("refresh_token") => refresh(conn.get().await?, provider, client, req, now).await,
-        Some("client_credentials") => client_credentials(provider, client, req, now),
-        Some(_) => Err(OAuthError::new(
+        Some(GrantType::RefreshToken) => {
+            refresh(conn.get().await?, provider, client, req, now).await
+        }
+        Some(GrantType::ClientCredentials) => client_credentials(provider, client, req, now),
+        None => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             "supported grant types: authorization_code, refresh_token, client_credentials",
         )),

@@ -28,13 +28,87 @@ impl ClientType {
     }
 }
 
+/// How a client authenticates at the token endpoint (RFC 7591 section 2,
+/// `token_endpoint_auth_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    /// HTTP Basic with the client secret (RFC 6749 2.3.1).
+    ClientSecretBasic,
+    /// The client secret in the form body (RFC 6749 2.3.1).
+    ClientSecretPost,
+    /// A JWT signed with the client's private key (RFC 7523, OIDC Core 9).
+    PrivateKeyJwt,
+    /// A public client: no authentication (PKCE protects the code).
+    None,
+}
+
+impl AuthMethod {
+    /// Every method, in the order discovery lists them.
+    pub const ALL: [AuthMethod; 4] = [
+        Self::ClientSecretBasic,
+        Self::ClientSecretPost,
+        Self::PrivateKeyJwt,
+        Self::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::None => "none",
+        }
+    }
+
+    /// The method named `text` (its registration name), if sqin supports it.
+    pub fn from_name(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+
+    /// Whether the method proves possession of a shared secret.
+    pub fn uses_secret(self) -> bool {
+        matches!(self, Self::ClientSecretBasic | Self::ClientSecretPost)
+    }
+
+    fn parse(text: &str) -> Result<Self> {
+        Self::from_name(text)
+            .ok_or_else(|| StoreError::Corrupt(format!("token endpoint auth method {text}")))
+    }
+}
+
+/// Which `sub` a client receives (OIDC Core 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SubjectType {
+    /// A pseudonym per sector: two sectors cannot correlate a citizen.
+    Pairwise,
+    /// The same `sub` in every sector (only where the PIA says why).
+    Public,
+}
+
+impl SubjectType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pairwise => "pairwise",
+            Self::Public => "public",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self> {
+        match text {
+            "pairwise" => Ok(Self::Pairwise),
+            "public" => Ok(Self::Public),
+            other => Err(StoreError::Corrupt(format!("subject type {other}"))),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRecord {
     pub client_id: String,
     pub name: String,
     pub client_type: ClientType,
     pub secret_hash: Option<Vec<u8>>,
-    pub token_endpoint_auth_method: String,
+    pub token_endpoint_auth_method: AuthMethod,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub scopes: Vec<String>,
@@ -43,7 +117,7 @@ pub struct ClientRecord {
     pub claims: Option<Vec<String>>,
     pub purpose: String,
     pub sector: String,
-    pub subject_type: String,
+    pub subject_type: SubjectType,
     pub jwks: Option<String>,
     pub backchannel_logout_uri: Option<String>,
     pub created_at: i64,
@@ -57,7 +131,9 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ClientRecord> {
         name: row.try_get("name")?,
         client_type: ClientType::parse(&row.try_get::<String, _>("client_type")?)?,
         secret_hash: row.try_get("secret_hash")?,
-        token_endpoint_auth_method: row.try_get("token_endpoint_auth_method")?,
+        token_endpoint_auth_method: AuthMethod::parse(
+            &row.try_get::<String, _>("token_endpoint_auth_method")?,
+        )?,
         redirect_uris: json_list(&row.try_get::<String, _>("redirect_uris")?, "redirect_uris")?,
         post_logout_redirect_uris: json_list(
             &row.try_get::<String, _>("post_logout_redirect_uris")?,
@@ -70,7 +146,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ClientRecord> {
             .transpose()?,
         purpose: row.try_get("purpose")?,
         sector: row.try_get("sector")?,
-        subject_type: row.try_get("subject_type")?,
+        subject_type: SubjectType::parse(&row.try_get::<String, _>("subject_type")?)?,
         jwks: row.try_get("jwks")?,
         backchannel_logout_uri: row.try_get("backchannel_logout_uri")?,
         created_at: row.try_get("created_at")?,
@@ -89,13 +165,13 @@ pub async fn insert(conn: &mut AnyConnection, c: &ClientRecord) -> Result<()> {
     .bind(&c.name)
     .bind(c.client_type.as_str())
     .bind(&c.secret_hash)
-    .bind(&c.token_endpoint_auth_method)
+    .bind(c.token_endpoint_auth_method.as_str())
     .bind(to_json_list(&c.redirect_uris))
     .bind(to_json_list(&c.post_logout_redirect_uris))
     .bind(c.scopes.join(" "))
     .bind(&c.purpose)
     .bind(&c.sector)
-    .bind(&c.subject_type)
+    .bind(c.subject_type.as_str())
     .bind(&c.jwks)
     .bind(&c.backchannel_logout_uri)
     .bind(c.created_at)

@@ -601,7 +601,7 @@ both_backends!(
         let jwks = serde_json::json!({ "keys": [key.public_jwk()] }).to_string();
         let reg = server
             .register_client(sqin_oidc::client::ClientRegistration {
-                auth_method: Some("private_key_jwt".into()),
+                auth_method: Some(sqin_oidc::client::AuthMethod::PrivateKeyJwt),
                 jwks: Some(jwks),
                 ..rp("Clé", CB, "openid")
             })

@@ -35,6 +35,27 @@ pub enum ClientCommand {
     },
 }
 
+/// `--auth-method`, as clap parses it.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum AuthMethodArg {
+    ClientSecretBasic,
+    ClientSecretPost,
+    PrivateKeyJwt,
+    None,
+}
+
+impl AuthMethodArg {
+    fn method(self) -> client::AuthMethod {
+        match self {
+            Self::ClientSecretBasic => client::AuthMethod::ClientSecretBasic,
+            Self::ClientSecretPost => client::AuthMethod::ClientSecretPost,
+            Self::PrivateKeyJwt => client::AuthMethod::PrivateKeyJwt,
+            Self::None => client::AuthMethod::None,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct AddClient {
     #[arg(long)]
@@ -61,7 +82,7 @@ pub struct AddClient {
     pub public: bool,
     /// client_secret_basic (default), client_secret_post or private_key_jwt.
     #[arg(long)]
-    pub auth_method: Option<String>,
+    pub auth_method: Option<AuthMethodArg>,
     /// File with the client's JWK set, for private_key_jwt.
     #[arg(long)]
     pub jwks: Option<PathBuf>,
@@ -80,14 +101,14 @@ fn client_json(c: &ClientRecord) -> serde_json::Value {
         "client_id": c.client_id,
         "name": c.name,
         "client_type": c.client_type.as_str(),
-        "token_endpoint_auth_method": c.token_endpoint_auth_method,
+        "token_endpoint_auth_method": c.token_endpoint_auth_method.as_str(),
         "redirect_uris": c.redirect_uris,
         "post_logout_redirect_uris": c.post_logout_redirect_uris,
         "scope": c.scopes.join(" "),
         "claims": c.claims,
         "purpose": c.purpose,
         "sector": c.sector,
-        "subject_type": c.subject_type,
+        "subject_type": c.subject_type.as_str(),
         "backchannel_logout_uri": c.backchannel_logout_uri,
     })
 }
@@ -116,7 +137,7 @@ pub async fn run(services: &Services, cmd: ClientCommand) -> anyhow::Result<()> 
                     purpose: a.purpose,
                     sector: a.sector,
                     public_client: a.public,
-                    auth_method: a.auth_method,
+                    auth_method: a.auth_method.map(AuthMethodArg::method),
                     jwks,
                     public_subject: a.public_subject,
                     backchannel_logout_uri: a.backchannel_logout_uri,
