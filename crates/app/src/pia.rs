@@ -41,6 +41,7 @@ pub fn declarations() -> CodeDeclarations {
             .iter()
             .filter_map(|k| Some((k.as_str().to_owned(), k.pia_element()?.to_owned())))
             .collect(),
+        staff_actions: sqin_staff::StaffAction::names(),
     }
 }
 

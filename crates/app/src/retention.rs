@@ -27,6 +27,11 @@ pub enum Enforcement {
     LedgerPurge,
     /// Kept with the append-only log; anonymised when the account goes.
     LedgerSkeleton,
+    /// Deleted with the member of staff's record.
+    WithStaffMember,
+    /// [`run`], through the staff access register's own permit (the storage
+    /// refuses any other deletion).
+    AccessRegisterPurge,
 }
 
 /// Every stored element of personal information and what destroys it.
@@ -63,6 +68,15 @@ pub const ENFORCEMENT: &[(&str, Enforcement)] = &[
     ("ledger.sign_in_record", Enforcement::LedgerPurge),
     ("ledger.security_record", Enforcement::LedgerPurge),
     ("ledger.staff_access_record", Enforcement::LedgerPurge),
+    ("staff.member", Enforcement::Scheduled),
+    ("staff.invitation", Enforcement::Scheduled),
+    ("staff.passkey", Enforcement::WithStaffMember),
+    ("staff.session", Enforcement::Scheduled),
+    ("staff.grant", Enforcement::Scheduled),
+    ("staff.request", Enforcement::Scheduled),
+    ("staff.alert", Enforcement::Scheduled),
+    ("staff.access_record", Enforcement::AccessRegisterPurge),
+    ("letter.record", Enforcement::Scheduled),
 ];
 
 /// Registrations closed per pass at most (each is one transaction).
@@ -112,6 +126,13 @@ pub async fn run(services: &Services, now: i64) -> AppResult<RetentionReport> {
         "webauthn_ceremony.record",
         sqin_store::ceremonies::purge_expired(&mut conn, now).await?,
     );
+    report.deleted.insert("staff.access_record", {
+        let mut tx = sqin_store::begin_on(&mut conn).await?;
+        let n =
+            sqin_store::staff_access::purge_before(&mut tx, cutoff("staff.access_record")?).await?;
+        tx.commit().await?;
+        n
+    });
     report.deleted.insert(
         "session.ip_address",
         sqin_store::rate_limits::purge_before(&mut conn, cutoff("session.ip_address")?).await?,

@@ -25,6 +25,10 @@ pub struct CodeDeclarations {
     /// Each kind of consent-ledger entry with a personal part, and the
     /// element whose retention the code enforces on it: `(kind, element)`.
     pub ledger_kinds: Vec<(String, String)>,
+    /// Every action of the staff plane (`file.lookup`, ...): each must be
+    /// granted to at least one staff role, and a role may be granted only
+    /// these.
+    pub staff_actions: Vec<String>,
 }
 
 /// One disagreement between the code and the PIA.
@@ -54,6 +58,10 @@ pub enum Mismatch {
     /// A ledger entry kind's element is missing, planned, or not kept in the
     /// ledger.
     LedgerKindNotInPia { kind: String, element: String },
+    /// A role is granted an action the staff plane does not have.
+    ActionNotInCode { role: String, action: String },
+    /// The staff plane has an action no role is granted.
+    ActionNotInPia { action: String },
     /// A ledger entry kind's element has no fixed retention the purge can
     /// enforce (a condition, or zero).
     LedgerRetentionNotFixed {
@@ -104,6 +112,14 @@ impl fmt::Display for Mismatch {
             Mismatch::LedgerKindNotInPia { kind, element } => write!(
                 f,
                 "the ledger writes `{kind}` entries under element `{element}`, which pia/inventory.toml lacks, marks planned, or does not keep in storage = \"ledger\""
+            ),
+            Mismatch::ActionNotInCode { role, action } => write!(
+                f,
+                "pia/inventory.toml grants role `{role}` the action `{action}`, which the staff plane does not have"
+            ),
+            Mismatch::ActionNotInPia { action } => write!(
+                f,
+                "the staff plane has the action `{action}` but no staff role of pia/inventory.toml is granted it"
             ),
             Mismatch::LedgerRetentionNotFixed {
                 kind,
@@ -218,6 +234,26 @@ pub(crate) fn check(inv: &Inventory, declared: &CodeDeclarations) -> Vec<Mismatc
 
     // Ledger entry kinds: the element exists, is in the ledger, and has a
     // retention the purge can enforce.
+    let code_actions: BTreeSet<&str> = declared.staff_actions.iter().map(String::as_str).collect();
+    let mut granted: BTreeSet<&str> = BTreeSet::new();
+    for role in &inv.roles {
+        for action in &role.actions {
+            granted.insert(action.as_str());
+            if !code_actions.contains(action.as_str()) {
+                out.push(Mismatch::ActionNotInCode {
+                    role: role.id.clone(),
+                    action: action.clone(),
+                });
+            }
+        }
+    }
+    for action in &code_actions {
+        if !granted.contains(action) {
+            out.push(Mismatch::ActionNotInPia {
+                action: (*action).to_owned(),
+            });
+        }
+    }
     for (kind, element) in &declared.ledger_kinds {
         match inv.elements.iter().find(|e| e.id == *element) {
             Some(e) if !e.planned && e.storage == "ledger" => {

@@ -80,6 +80,20 @@ pub struct Role {
     /// Training required before the role is granted (A-2.1 s. 63.3).
     #[serde(default)]
     pub training: Option<String>,
+    /// What a member of staff acting in this role may do in the staff plane
+    /// (`file.lookup`, `recovery.approve`, ...): the code's actions, granted
+    /// here and nowhere else. Which elements a look-up shows comes from each
+    /// element's `roles` table.
+    #[serde(default)]
+    pub actions: Vec<String>,
+    /// The purposes (ids of `[[purpose]]`) this role may state to open a
+    /// citizen's file; a look-up names one of them and a reference.
+    #[serde(default)]
+    pub lookup_purposes: Vec<String>,
+    /// The roles this role may grant: a grant it requests must be approved
+    /// by another member of staff whose role may grant it too.
+    #[serde(default)]
+    pub may_grant: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

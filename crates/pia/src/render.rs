@@ -258,6 +258,39 @@ fn access(inv: &Inventory, out: &mut String) {
         );
     }
     out.push('\n');
+    let staff: Vec<_> = inv.roles.iter().filter(|r| !r.actions.is_empty()).collect();
+    if !staff.is_empty() {
+        let _ = writeln!(
+            out,
+            "What each staff role may do in the staff console, enforced by the server on every request (a look-up is made only for one of the role's purposes, with a reference; a grant it requests takes effect when a second person whose role may grant it approves):\n"
+        );
+        let _ = writeln!(
+            out,
+            "| role | actions | look-up purposes | may grant |\n| --- | --- | --- | --- |"
+        );
+        let list = |items: &[String]| {
+            if items.is_empty() {
+                "—".to_owned()
+            } else {
+                items
+                    .iter()
+                    .map(|i| format!("`{i}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        for r in staff {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                r.id,
+                list(&r.actions),
+                list(&r.lookup_purposes),
+                list(&r.may_grant)
+            );
+        }
+        out.push('\n');
+    }
     let legend: Vec<String> = [
         AccessKind::Create,
         AccessKind::Read,

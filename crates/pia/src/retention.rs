@@ -262,11 +262,13 @@ pub enum Condition {
     GrantValid,
     /// Until the request, complaint or incident file is closed.
     RequestOpen,
+    /// Until the member of staff leaves (their account is disabled).
+    StaffActive,
 }
 
 impl Condition {
     /// Every condition, in declaration order.
-    pub const ALL: [Condition; 7] = [
+    pub const ALL: [Condition; 8] = [
         Condition::AccountActive,
         Condition::CodeValid,
         Condition::CredentialRegistered,
@@ -274,6 +276,7 @@ impl Condition {
         Condition::ConsentValid,
         Condition::GrantValid,
         Condition::RequestOpen,
+        Condition::StaffActive,
     ];
 
     /// The spelling used in `inventory.toml`.
@@ -286,6 +289,7 @@ impl Condition {
             Condition::ConsentValid => "while-consent-valid",
             Condition::GrantValid => "while-grant-valid",
             Condition::RequestOpen => "while-request-open",
+            Condition::StaffActive => "while-staff-active",
         }
     }
 
@@ -301,6 +305,7 @@ impl Condition {
             Condition::ConsentValid => "the consent is withdrawn or expires",
             Condition::GrantValid => "the grant is revoked or expires",
             Condition::RequestOpen => "the file is closed",
+            Condition::StaffActive => "the member of staff leaves (their account is disabled)",
         }
     }
 }

@@ -105,6 +105,15 @@ fn code() -> CodeDeclarations {
             "logout_notice.record",
             "complaint.record",
             "incident.record",
+            "staff.member",
+            "staff.invitation",
+            "staff.passkey",
+            "staff.session",
+            "staff.grant",
+            "staff.request",
+            "staff.alert",
+            "staff.access_record",
+            "letter.record",
         ]),
         ledger_kinds: vec![
             ("consent_granted".into(), "ledger.consent_record".into()),
@@ -113,6 +122,21 @@ fn code() -> CodeDeclarations {
             ("recovery".into(), "ledger.security_record".into()),
             ("staff_access".into(), "ledger.staff_access_record".into()),
         ],
+        staff_actions: strings(&[
+            "file.lookup",
+            "recovery.request",
+            "recovery.approve",
+            "closure.request",
+            "closure.approve",
+            "staff.invite",
+            "grant.approve",
+            "letters.print",
+            "complaints.handle",
+            "access.review",
+            "clients.manage",
+            "keys.rotate",
+            "ledger.verify",
+        ]),
     }
 }
 

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
 use std::path::{Component, Path};
 
-use crate::model::{Element, Inventory, ObligationStatus};
+use crate::model::{Element, Inventory, ObligationStatus, RoleKind};
 use crate::retention::Retention;
 use crate::Problem;
 
@@ -101,6 +101,40 @@ fn problems_in(inv: &Inventory, root: Option<&Path>) -> Vec<Problem> {
         let at = format!("role `{}`", role.id);
         r.required(&at, "name", &role.name);
         r.required(&at, "description", &role.description);
+        let staff_only = role.kind != RoleKind::Staff
+            && (!role.actions.is_empty()
+                || !role.lookup_purposes.is_empty()
+                || !role.may_grant.is_empty());
+        if staff_only {
+            r.add(
+                &at,
+                "only staff roles have actions, lookup_purposes or may_grant",
+            );
+        }
+        for p in &role.lookup_purposes {
+            if !purposes.contains(p.as_str()) {
+                r.add(
+                    &at,
+                    format!("lookup purpose `{p}` is not declared in [[purpose]]"),
+                );
+            }
+        }
+        if role.actions.iter().any(|a| a == "file.lookup") && role.lookup_purposes.is_empty() {
+            r.add(
+                &at,
+                "a role with file.lookup needs lookup_purposes: a file is opened only for a stated purpose",
+            );
+        }
+        for g in &role.may_grant {
+            match inv.roles.iter().find(|x| &x.id == g) {
+                Some(x) if x.kind == RoleKind::Staff => {}
+                Some(_) => r.add(&at, format!("may_grant `{g}`, which is not a staff role")),
+                None => r.add(
+                    &at,
+                    format!("may_grant `{g}`, which is not declared in [[role]]"),
+                ),
+            }
+        }
     }
 
     let mut claims: BTreeMap<&str, &str> = BTreeMap::new();

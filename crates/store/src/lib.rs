@@ -30,6 +30,9 @@ pub mod retention;
 pub mod secrets;
 pub mod security_events;
 pub mod sessions;
+pub mod staff;
+pub mod staff_access;
+pub mod staff_requests;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -94,6 +97,15 @@ pub const PERSONAL_DATA: &[(&str, &str)] = &[
     ("ledger.sign_in_record", "ledger_entries.entry"),
     ("ledger.security_record", "ledger_entries.entry"),
     ("ledger.staff_access_record", "ledger_entries.entry"),
+    ("staff.member", "staff_members.*"),
+    ("staff.invitation", "staff_invitations.*"),
+    ("staff.passkey", "staff_passkeys.*"),
+    ("staff.session", "staff_sessions.*"),
+    ("staff.grant", "staff_grants.*"),
+    ("staff.request", "staff_requests.*"),
+    ("staff.alert", "staff_alerts.*"),
+    ("staff.access_record", "staff_access_log.*"),
+    ("letter.record", "mail_letters.*"),
 ];
 
 /// The tables that hold no personal information, each with why. With
@@ -124,6 +136,10 @@ pub const NOT_PERSONAL: &[(&str, &str)] = &[
         "witnesses' cosignatures of checkpoints",
     ),
     ("ledger_witnesses.*", "the size each witness last cosigned"),
+    (
+        "staff_access_purge.*",
+        "a sequence number, the retention pass's permit within its own transaction",
+    ),
     (
         "ledger_checkpoint_keys.*",
         "the log's checkpoint keys (public verifier keys, the current private key sealed)",

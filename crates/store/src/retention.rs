@@ -70,6 +70,31 @@ pub const SCHEDULED: &[(&str, &str)] = &[
         "incident.record",
         "DELETE FROM incidents WHERE aware_at <= $1",
     ),
+    (
+        "staff.invitation",
+        "DELETE FROM staff_invitations WHERE used_at <= $1 OR expires_at <= $1",
+    ),
+    (
+        "staff.session",
+        "DELETE FROM staff_sessions WHERE ended_at <= $1 OR expires_at <= $1",
+    ),
+    (
+        "staff.grant",
+        "DELETE FROM staff_grants WHERE revoked_at <= $1 OR expires_at <= $1",
+    ),
+    (
+        "staff.request",
+        "DELETE FROM staff_requests WHERE decided_at <= $1 OR expires_at <= $1",
+    ),
+    ("staff.alert", "DELETE FROM staff_alerts WHERE at <= $1"),
+    (
+        "letter.record",
+        "DELETE FROM mail_letters WHERE created_at <= $1",
+    ),
+    (
+        "staff.member",
+        "DELETE FROM staff_members WHERE disabled_at <= $1",
+    ),
 ];
 
 /// Runs one of [`SCHEDULED`]'s statements with its cutoff; rows deleted.

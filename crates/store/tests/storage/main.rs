@@ -6,6 +6,7 @@ mod ledger;
 mod passkeys;
 mod personal_data;
 mod repositories;
+mod staff;
 
 fn main() -> std::process::ExitCode {
     sqin_store::testing::harness::main()
