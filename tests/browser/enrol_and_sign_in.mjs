@@ -119,6 +119,7 @@ try {
   await presence(false);
   await signOut();
   await page.waitForSelector("#passkey-login");
+  await page.waitForSelector("[data-conditional=pending]");
   await shot("login.png");
   await presence(true);
   await page.click("#passkey-login");
@@ -128,6 +129,7 @@ try {
   // 5. With the register identifier typed (the passkey on another device).
   await presence(false);
   await signOut();
+  await page.waitForSelector("[data-conditional=pending]");
   await page.fill("#register_id", registerId);
   await presence(true);
   await page.click("#login-id button[type=submit]");

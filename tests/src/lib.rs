@@ -18,6 +18,9 @@ pub struct TestServer {
     /// The issuer (`http://localhost:PORT`), as a browser and WebAuthn need it.
     pub issuer: String,
     pub addr: SocketAddr,
+    /// The staff console (`http://localhost:PORT`, its own listener).
+    pub staff_url: String,
+    pub staff_addr: SocketAddr,
     pub services: Services,
     pub db: TestDb,
     /// The server's clock: tests move it forward instead of sleeping or
@@ -25,6 +28,8 @@ pub struct TestServer {
     pub clock: Arc<ManualClock>,
     shutdown: Option<oneshot::Sender<()>>,
     join: Option<JoinHandle<anyhow_free::Result>>,
+    staff_join: Option<JoinHandle<anyhow_free::Result>>,
+    staff_shutdown: Option<oneshot::Sender<()>>,
     /// Every background job, as `sqin serve` runs them.
     jobs: Option<sqin_app::jobs::Jobs>,
     _data_dir: DataDir,
@@ -55,11 +60,15 @@ impl TestServer {
     ) -> TestServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
+        let staff_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let staff_addr = staff_listener.local_addr().unwrap();
         let data_dir =
             std::env::temp_dir().join(format!("sqin-srv-{}-{}", std::process::id(), addr.port()));
         let mut config = Config {
             issuer: url::Url::parse(&format!("http://localhost:{}", addr.port())).unwrap(),
             listen: addr,
+            staff_listen: staff_addr,
+            staff_url: url::Url::parse(&format!("http://localhost:{}", staff_addr.port())).unwrap(),
             database_url: db.url.clone(),
             data_dir: data_dir.clone(),
             ..Config::default()
@@ -72,8 +81,19 @@ impl TestServer {
             .unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let config = Arc::new(config);
-        let router = sqin_server::http::router(services.clone(), config.clone()).merge(extra);
+        let state = sqin_server::http::state(services.clone(), config.clone());
+        let router = sqin_server::http::public_router(state.clone()).merge(extra);
+        let staff_router = sqin_server::http::staff::router(state);
         let jobs = sqin_app::jobs::spawn_all(&services);
+        let (staff_tx, staff_rx) = oneshot::channel::<()>();
+        let staff_config = config.clone();
+        let staff_join = tokio::spawn(async move {
+            sqin_server::http::serve(staff_router, &staff_config, staff_listener, async {
+                let _ = staff_rx.await;
+            })
+            .await
+            .map_err(|e| e.to_string())
+        });
         let join = tokio::spawn(async move {
             sqin_server::http::serve(router, &config, listener, async {
                 let _ = rx.await;
@@ -85,11 +105,15 @@ impl TestServer {
             base: format!("http://127.0.0.1:{}", addr.port()),
             issuer: format!("http://localhost:{}", addr.port()),
             addr,
+            staff_url: format!("http://localhost:{}", staff_addr.port()),
+            staff_addr,
             services,
             db,
             clock,
             shutdown: Some(tx),
             join: Some(join),
+            staff_join: Some(staff_join),
+            staff_shutdown: Some(staff_tx),
             jobs: Some(jobs),
             _data_dir: DataDir(data_dir),
         };
@@ -114,6 +138,11 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
+    /// A URL of the staff console (by its 127.0.0.1 address).
+    pub fn staff(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.staff_addr.port(), path)
+    }
+
     /// The server's current time.
     pub fn now(&self) -> i64 {
         self.services.now()
@@ -132,7 +161,13 @@ impl TestServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        if let Some(tx) = self.staff_shutdown.take() {
+            let _ = tx.send(());
+        }
         if let Some(join) = self.join.take() {
+            join.await.unwrap().unwrap();
+        }
+        if let Some(join) = self.staff_join.take() {
             join.await.unwrap().unwrap();
         }
     }

@@ -40,24 +40,37 @@ pub async fn close(
 ) -> Result<ClosedAccount, AppError> {
     let mut conn = services.store.pool().acquire().await?;
     let mut tx = sqin_store::begin_on(&mut conn).await?;
-    let citizen = citizens::by_register_id(&mut tx, register_id)
+    let closed = close_in(&mut tx, services, register_id, now).await?;
+    tx.commit().await.during("committing the account closure")?;
+    services.backchannel_wake.notify_one();
+    Ok(closed)
+}
+
+/// [`close`], in the caller's transaction (a closure approved by a second
+/// member of staff commits with its approval). The caller wakes the
+/// back-channel sender once it committed.
+pub async fn close_in(
+    tx: &mut sqin_store::Connection,
+    services: &Services,
+    register_id: &str,
+    now: i64,
+) -> Result<ClosedAccount, AppError> {
+    let citizen = citizens::by_register_id(&mut *tx, register_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no citizen with register_id {register_id}")))?;
     let provider = services.provider();
-    let closing = sqin_oidc::revocation::close_account(&mut tx, &provider, &citizen.id, now)
+    let closing = sqin_oidc::revocation::close_account(&mut *tx, &provider, &citizen.id, now)
         .await
         .during("revoking the citizen's tokens")?;
     let shred =
-        sqin_ledger_service::purge::shred_citizen(&mut tx, &services.ledger, &citizen.id, now)
+        sqin_ledger_service::purge::shred_citizen(&mut *tx, &services.ledger, &citizen.id, now)
             .await
             .during("shredding the citizen's ledger history")?;
-    if !citizens::delete(&mut tx, &citizen.id).await? {
+    if !citizens::delete(&mut *tx, &citizen.id).await? {
         return Err(AppError::Conflict(format!(
             "the citizen with register_id {register_id} was deleted concurrently"
         )));
     }
-    tx.commit().await.during("committing the account closure")?;
-    services.backchannel_wake.notify_one();
     tracing::info!(
         relying_parties = closing.clients.len(),
         grants_revoked = closing.grants_revoked,

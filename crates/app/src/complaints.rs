@@ -4,15 +4,14 @@
 //! (30 days); the privacy officer reads and answers it, and each of those
 //! accesses is a `staff_access` entry of the citizen's ledger, like any
 //! other look at their file.
-use sqin_ledger_service::LedgerEvent;
+use sqin_staff::StaffAction;
 use sqin_store::complaints::{self, Complaint};
 
-use crate::{AppError, During, Services};
+use crate::staff::{record_file_act, FileAct, StaffActor};
+use crate::{AppError, Services};
 
 /// Days the body has to answer (pia/governance.md).
 pub const ANSWER_DAYS: i64 = 30;
-/// The role that handles complaints (pia/inventory.toml).
-pub const HANDLER_ROLE: &str = "privacy-officer";
 
 /// A file number: the date and six random characters ("20261123-K7Q2ZD").
 fn file_number(now: i64) -> Result<String, AppError> {
@@ -65,54 +64,66 @@ pub async fn file(
     Ok(complaint)
 }
 
-/// Records, in the caller's transaction, that the privacy officer looked at
-/// the complaint of a citizen (who sees it under "Who looked at my file").
+/// Records, in the caller's transaction, that a member of staff handled the
+/// complaint: in the access register and, while the account exists, in the
+/// citizen's ledger history ("Who looked at my file").
 async fn record_access(
     tx: &mut sqin_store::Connection,
     services: &Services,
+    actor: &StaffActor,
+    role: &str,
     complaint: &Complaint,
-    staff_id: &str,
-    purpose: String,
+    action: &str,
     now: i64,
 ) -> Result<(), AppError> {
-    let Some(citizen_id) = &complaint.citizen_id else {
-        return Ok(());
+    let register_id = match &complaint.citizen_id {
+        Some(id) => sqin_store::citizens::by_id(&mut *tx, id)
+            .await?
+            .map(|c| c.register_id),
+        None => None,
     };
-    sqin_ledger_service::append(
+    record_file_act(
         tx,
-        &services.ledger,
-        LedgerEvent::StaffAccess {
-            citizen_id: citizen_id.clone(),
-            staff_id: staff_id.to_owned(),
-            role: HANDLER_ROLE.to_owned(),
-            purpose,
-            seen: vec!["complaint.record".into()],
+        services,
+        FileAct {
+            actor,
+            role,
+            action,
+            purpose: "accountability",
+            reference: &complaint.id,
+            // A complaint whose account is gone is still on the record,
+            // under its own number.
+            register_id: register_id
+                .as_deref()
+                .unwrap_or(&format!("complaint:{}", complaint.id)),
+            citizen_id: register_id.as_ref().and(complaint.citizen_id.as_deref()),
+            elements: vec!["complaint.record".into()],
         },
         now,
     )
     .await
-    .during("recording the access in the ledger (nothing is shown without it)")?;
-    Ok(())
 }
 
-fn check_staff(staff_id: &str) -> Result<&str, AppError> {
-    let staff_id = staff_id.trim();
-    if staff_id.is_empty() || staff_id.len() > 100 {
-        return Err(AppError::Refused(
-            "give your staff identifier (1 to 100 characters)".into(),
-        ));
-    }
-    Ok(staff_id)
+/// The complaints (the open ones with `open_only`), without their text:
+/// numbers, dates and deadlines.
+pub async fn list(
+    services: &Services,
+    actor: &StaffActor,
+    open_only: bool,
+) -> Result<Vec<Complaint>, AppError> {
+    actor.role_for(services, StaffAction::ComplaintsHandle)?;
+    let mut conn = services.store.pool().acquire().await?;
+    Ok(complaints::list(&mut conn, open_only).await?)
 }
 
-/// The privacy officer opens a complaint: recorded, then shown.
+/// A member of staff who handles complaints opens one: recorded, then shown.
 pub async fn open(
     services: &Services,
+    actor: &StaffActor,
     id: &str,
-    staff_id: &str,
-    now: i64,
 ) -> Result<Complaint, AppError> {
-    let staff_id = check_staff(staff_id)?;
+    let role = actor.role_for(services, StaffAction::ComplaintsHandle)?;
+    let now = actor.now;
     let mut conn = services.store.pool().acquire().await?;
     let mut tx = sqin_store::begin_on(&mut conn).await?;
     let complaint = complaints::get(&mut tx, id)
@@ -121,9 +132,10 @@ pub async fn open(
     record_access(
         &mut tx,
         services,
+        actor,
+        &role.id,
         &complaint,
-        staff_id,
-        format!("Complaint {id}"),
+        "complaint.open",
         now,
     )
     .await?;
@@ -131,23 +143,24 @@ pub async fn open(
     Ok(complaint)
 }
 
-/// The privacy officer answers a complaint, which closes it; the citizen
-/// reads the answer on their complaints page.
+/// Answers a complaint, which closes it; the citizen reads the answer on
+/// their complaints page.
 pub async fn answer(
     services: &Services,
+    actor: &StaffActor,
     id: &str,
-    staff_id: &str,
     text: &str,
-    now: i64,
 ) -> Result<Complaint, AppError> {
-    let staff_id = check_staff(staff_id)?;
+    actor.require_fresh()?;
+    let role = actor.role_for(services, StaffAction::ComplaintsHandle)?;
+    let now = actor.now;
     let text = check_text("the answer", text, 10_000)?;
     let mut conn = services.store.pool().acquire().await?;
     let mut tx = sqin_store::begin_on(&mut conn).await?;
     let complaint = complaints::get(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no complaint {id}")))?;
-    if !complaints::answer(&mut tx, id, &text, staff_id, now).await? {
+    if !complaints::answer(&mut tx, id, &text, &actor.member.badge, now).await? {
         return Err(AppError::Conflict(format!(
             "complaint {id} is already answered"
         )));
@@ -155,9 +168,10 @@ pub async fn answer(
     record_access(
         &mut tx,
         services,
+        actor,
+        &role.id,
         &complaint,
-        staff_id,
-        format!("Complaint {id}: answer"),
+        "complaint.answer",
         now,
     )
     .await?;

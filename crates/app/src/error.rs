@@ -20,6 +20,18 @@ pub enum AppError {
     /// concurrently); nothing was done.
     #[error("{0}")]
     Conflict(String),
+    /// The actor's role does not allow this. Deliberately says nothing of
+    /// the subject.
+    #[error("your role does not allow this")]
+    Forbidden,
+    /// A sensitive action needs a fresh passkey assertion.
+    #[error(
+        "confirm with your passkey first: this action needs a sign-in of the last few minutes"
+    )]
+    ReauthenticationRequired,
+    /// Too many attempts; try again after `retry_after` seconds.
+    #[error("too many attempts; try again in {retry_after} s")]
+    RateLimited { retry_after: i64 },
     /// The privacy impact assessment does not describe this code, or cannot
     /// be read.
     #[error(transparent)]
@@ -54,6 +66,15 @@ pub enum AppError {
     /// A key could not be sealed, opened or made.
     #[error(transparent)]
     Crypto(#[from] sqin_crypto::CryptoError),
+}
+
+impl From<sqin_staff::StaffError> for AppError {
+    fn from(e: sqin_staff::StaffError) -> Self {
+        match e {
+            sqin_staff::StaffError::Forbidden => Self::Forbidden,
+            sqin_staff::StaffError::Invalid(m) => Self::Refused(m),
+        }
+    }
 }
 
 impl From<sqin_store::SqlxError> for AppError {

@@ -50,6 +50,13 @@ pub struct Services {
     pub csrf_key: HmacKey,
     /// The passkey service: WebAuthn ceremonies, enrolment and recovery.
     pub passkeys: sqin_webauthn::PasskeyService,
+    /// What each staff role may do, from the PIA.
+    pub staff_policy: Arc<sqin_staff::StaffPolicy>,
+    /// Staff passkeys, on the staff console's origin.
+    pub staff_passkeys: sqin_webauthn::StaffPasskeys,
+    /// Keys the pseudonymous citizen references of the staff access
+    /// register (a keyed hash of the register id).
+    pub staff_key: HmacKey,
 }
 
 /// Reads the key-encryption key, generating it at the default location on a
@@ -163,6 +170,9 @@ pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> Result<Services,
         secret("passkey-service-key").await?,
         sqin_webauthn::Limits::default(),
     )?;
+    let staff_key = secret("staff-access-key").await?;
+    let staff_passkeys = sqin_webauthn::StaffPasskeys::new(&settings.staff_url)?;
+    let staff_policy = Arc::new(sqin_staff::StaffPolicy::from_pia(&pia.pia));
     let ledger = sqin_ledger_service::Ledger::open(
         &store,
         &kek,
@@ -198,6 +208,9 @@ pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> Result<Services,
         http: crate::backchannel::http_client(),
         csrf_key,
         passkeys,
+        staff_policy,
+        staff_passkeys,
+        staff_key,
     })
 }
 

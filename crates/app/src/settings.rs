@@ -11,6 +11,8 @@ use url::Url;
 pub struct Settings {
     /// The provider's public URL (`iss`), and the WebAuthn relying-party ID.
     pub issuer: Url,
+    /// The staff console's public URL (the staff passkeys' relying party).
+    pub staff_url: Url,
     /// `sqlite://...` or `postgres://...`.
     pub database_url: String,
     /// Where the key-encryption key is.
@@ -61,9 +63,15 @@ pub struct LedgerWitness {
 impl Settings {
     /// Settings for `issuer` and `database_url` with the defaults of a
     /// laptop deployment (keys under `data_dir`).
-    pub fn new(issuer: Url, database_url: impl Into<String>, data_dir: PathBuf) -> Self {
+    pub fn new(
+        issuer: Url,
+        staff_url: Url,
+        database_url: impl Into<String>,
+        data_dir: PathBuf,
+    ) -> Self {
         Self {
             issuer,
+            staff_url,
             database_url: database_url.into(),
             kek: KekSource {
                 path: data_dir.join("key-encryption.key"),

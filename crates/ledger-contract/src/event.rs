@@ -50,11 +50,16 @@ pub enum EntryKind {
     /// the old and the new verifier key, and the checkpoint right after it
     /// is signed by both.
     CheckpointKeyRotated,
+    /// Governance: something a member of staff or the operator did to the
+    /// service itself (a member invited, a role granted or revoked, a
+    /// request approved, a relying party registered, keys rotated). Public:
+    /// who by badge, what, and non-secret details; no citizen.
+    Governance,
 }
 
 impl EntryKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EntryKind; 15] = [
+    pub const ALL: [EntryKind; 16] = [
         Self::ConsentGranted,
         Self::ConsentRevoked,
         Self::ConsentExpired,
@@ -70,6 +75,7 @@ impl EntryKind {
         Self::RetentionPurge,
         Self::AccountShredded,
         Self::CheckpointKeyRotated,
+        Self::Governance,
     ];
 
     /// The kinds whose entries carry a sealed personal part, and so have a
@@ -107,6 +113,7 @@ impl EntryKind {
             Self::RetentionPurge => "retention_purge",
             Self::AccountShredded => "account_shredded",
             Self::CheckpointKeyRotated => "checkpoint_key_rotated",
+            Self::Governance => "governance",
         }
     }
 
@@ -132,9 +139,10 @@ impl EntryKind {
             | Self::SignCountRegression
             | Self::CodeRefused => "ledger.security_record",
             Self::StaffAccess => "ledger.staff_access_record",
-            Self::RetentionPurge | Self::AccountShredded | Self::CheckpointKeyRotated => {
-                return None
-            }
+            Self::RetentionPurge
+            | Self::AccountShredded
+            | Self::CheckpointKeyRotated
+            | Self::Governance => return None,
         })
     }
 
@@ -161,6 +169,7 @@ impl EntryKind {
             Self::RetentionPurge | Self::AccountShredded | Self::CheckpointKeyRotated => {
                 Category::Housekeeping
             }
+            Self::Governance => Category::Governance,
         }
     }
 }
@@ -183,6 +192,8 @@ pub enum Category {
     Security,
     /// The ledger's own retention and shredding records.
     Housekeeping,
+    /// What staff and operators did to the service (public).
+    Governance,
 }
 
 /// Where a disclosure's claims left sqin.
@@ -371,19 +382,28 @@ pub enum LedgerEvent {
         /// Whether the code was locked by this failure.
         locked: bool,
     },
-    /// A staff member opened the citizen's file.
+    /// A staff member opened the citizen's file, or acted on it.
     StaffAccess {
         /// The internal account id; never written to the log.
         #[serde(skip)]
         citizen_id: String,
-        /// The staff member's identifier.
+        /// The member of staff as the citizen may name them: their badge
+        /// ("Agent 4F2K"; before the staff plane, a typed identifier).
         staff_id: String,
         /// The role they acted in.
         role: String,
-        /// The purpose they stated before access was granted.
+        /// The purpose they stated before access was granted (a purpose of
+        /// the PIA).
         purpose: String,
         /// What they were shown (field names, never values).
         seen: Vec<String>,
+        /// What they did: `file.lookup`, `recovery.request`,
+        /// `recovery.approve`, `closure.request`, `complaint.answer`, ...
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<String>,
+        /// The ticket, complaint or request number they gave.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
     },
 }
 
@@ -486,6 +506,17 @@ pub enum Housekeeping {
         /// The ids of the destroyed keys.
         keys: Vec<String>,
     },
+    /// Something a member of staff or the operator did to the service.
+    Governance {
+        /// Who: a staff badge, or `operator` (on the server host).
+        actor: String,
+        /// What: `staff.invited`, `role.requested`, `role.granted`,
+        /// `role.revoked`, `request.approved`, `request.refused`, ...
+        what: String,
+        /// Non-secret details: role names, badges, reasons, field names.
+        #[serde(default)]
+        details: std::collections::BTreeMap<String, String>,
+    },
     /// The checkpoint key changed from `previous_vkey` to `vkey` (C2SP
     /// verifier keys). Checkpoints up to this entry's size plus one may
     /// carry the previous key's signature, checkpoints from there on the
@@ -506,6 +537,7 @@ impl Housekeeping {
             Self::RetentionPurge { .. } => EntryKind::RetentionPurge,
             Self::AccountShredded { .. } => EntryKind::AccountShredded,
             Self::CheckpointKeyRotated { .. } => EntryKind::CheckpointKeyRotated,
+            Self::Governance { .. } => EntryKind::Governance,
         }
     }
 }

@@ -455,3 +455,36 @@ impl sqin_ledger_contract::LedgerRecorder for Ledger {
         })
     }
 }
+
+/// Appends a public governance entry (a member of staff or the operator
+/// acted on the service itself) in the caller's transaction: it commits, or
+/// fails, with the act it records. No citizen is in it.
+pub async fn append_governance(
+    conn: &mut Connection,
+    ledger: &Ledger,
+    actor: &str,
+    what: &str,
+    details: std::collections::BTreeMap<String, String>,
+    now: i64,
+) -> Result<EntryId, LedgerServiceError> {
+    if actor.trim().is_empty() || what.trim().is_empty() {
+        return Err(LedgerServiceError::InvalidRequest(
+            "a governance entry names its actor and what was done".into(),
+        ));
+    }
+    store::lock(conn, ledger.backend()).await?;
+    append_locked(
+        conn,
+        ledger,
+        &Entry::new_uid()?,
+        now,
+        EntryKind::Governance,
+        None,
+        Body::Public(Housekeeping::Governance {
+            actor: actor.to_owned(),
+            what: what.to_owned(),
+            details,
+        }),
+    )
+    .await
+}

@@ -57,7 +57,7 @@ pub mod retention;
 pub mod tree;
 pub mod verify;
 
-pub use append::{append, append_sequenced, lock, sequence, Appended, EntryId};
+pub use append::{append, append_governance, append_sequenced, lock, sequence, Appended, EntryId};
 pub use checkpoints::{CheckpointPolicy, PublishedCheckpoint};
 pub use error::{LedgerServiceError, VerificationFailure};
 pub use handle::{

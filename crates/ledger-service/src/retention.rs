@@ -88,7 +88,8 @@ impl Retention {
             EntryKind::StaffAccess => self.staff_access,
             EntryKind::RetentionPurge
             | EntryKind::AccountShredded
-            | EntryKind::CheckpointKeyRotated => return None,
+            | EntryKind::CheckpointKeyRotated
+            | EntryKind::Governance => return None,
         })
     }
 

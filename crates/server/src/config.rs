@@ -20,6 +20,14 @@ pub struct Config {
     pub issuer: Url,
     /// Address the HTTP(S) server binds.
     pub listen: SocketAddr,
+    /// Address the staff console binds: its own listener, loopback by
+    /// default, so an operator can keep it off the public network (behind
+    /// a VPN or an internal proxy).
+    pub staff_listen: SocketAddr,
+    /// The staff console's public URL: the origin of its pages and the
+    /// WebAuthn relying party of staff passkeys (a domain name, https
+    /// except on localhost).
+    pub staff_url: Url,
     /// `sqlite://PATH?mode=rwc` (embedded, default) or `postgres://...`.
     pub database_url: String,
     /// Where generated local files live (SQLite database, demo key file).
@@ -103,6 +111,8 @@ impl Default for Config {
         Self {
             issuer: Url::parse("http://localhost:8080").unwrap_or_else(|_| unreachable_url()),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            staff_listen: SocketAddr::from(([127, 0, 0, 1], 8079)),
+            staff_url: Url::parse("http://localhost:8079").unwrap_or_else(|_| unreachable_url()),
             database_url: "sqlite://var/sqin.db?mode=rwc".into(),
             data_dir: PathBuf::from("var"),
             key_encryption_key_file: None,
@@ -138,6 +148,8 @@ fn unreachable_url() -> Url {
 const KEYS: &[&str] = &[
     "issuer",
     "listen",
+    "staff_listen",
+    "staff_url",
     "database_url",
     "data_dir",
     "key_encryption_key_file",
@@ -235,6 +247,35 @@ impl Config {
         if self.issuer.host().is_none() {
             return Err(invalid("issuer", "has no host"));
         }
+        let staff_loopback = matches!(self.staff_url.host(), Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost"));
+        match self.staff_url.scheme() {
+            "https" => {}
+            "http" if staff_loopback || self.allow_plain_http => {}
+            _ => {
+                return Err(invalid(
+                    "staff_url",
+                    "must be an https URL (http only for localhost, or with allow_plain_http behind a TLS proxy)",
+                ))
+            }
+        }
+        if !matches!(self.staff_url.host(), Some(url::Host::Domain(_))) {
+            return Err(invalid(
+                "staff_url",
+                "must use a domain name: it is the WebAuthn relying party of staff passkeys",
+            ));
+        }
+        if self.staff_url.origin() == self.issuer.origin() {
+            return Err(invalid(
+                "staff_url",
+                "must differ from the issuer's origin: the staff console is a site of its own",
+            ));
+        }
+        if !self.tls_enabled() && !self.staff_listen.ip().is_loopback() && !self.allow_plain_http {
+            return Err(invalid(
+                "staff_listen",
+                "plain HTTP on a non-loopback address is refused; configure tls_cert_file and tls_key_file, or set allow_plain_http behind a TLS-terminating proxy",
+            ));
+        }
         sqin_store::Backend::from_url(&self.database_url)
             .map_err(|e| invalid("database_url", &e.to_string()))?;
         match (&self.tls_cert_file, &self.tls_key_file) {
@@ -330,6 +371,7 @@ impl Config {
     pub fn settings(&self) -> sqin_app::Settings {
         sqin_app::Settings {
             issuer: self.issuer.clone(),
+            staff_url: self.staff_url.clone(),
             database_url: self.database_url.clone(),
             kek: sqin_app::KekSource {
                 path: self.kek_path(),

@@ -25,22 +25,45 @@ pub async fn open(config: &Config) -> anyhow::Result<Services> {
     Ok(sqin_app::open(config.settings(), Arc::new(sqin_app::SystemClock)).await?)
 }
 
-/// Starts every background job and serves until `shutdown` resolves, then
-/// stops the jobs.
+/// The two listeners of a node: the public one (citizens, relying parties)
+/// and the staff console's.
+pub struct Listeners {
+    pub public: std::net::TcpListener,
+    pub staff: std::net::TcpListener,
+}
+
+/// Starts every background job and serves both listeners until `shutdown`
+/// resolves, then stops the jobs.
 pub async fn run(
     services: Services,
     config: Arc<Config>,
-    listener: std::net::TcpListener,
+    listeners: Listeners,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let jobs = sqin_app::jobs::spawn_all(&services);
-    let result = http::serve(
-        http::router(services, config.clone()),
-        &config,
-        listener,
-        shutdown,
-    )
-    .await;
+    let state = http::state(services, config.clone());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let (public, staff) = tokio::join!(
+        http::serve(
+            http::public_router(state.clone()),
+            &config,
+            listeners.public,
+            until_stopped(stopped.clone()),
+        ),
+        http::serve(
+            http::staff::router(state),
+            &config,
+            listeners.staff,
+            until_stopped(stopped),
+        ),
+    );
     jobs.stop().await;
-    result
+    public.and(staff)
 }

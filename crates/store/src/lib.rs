@@ -101,6 +101,7 @@ pub const PERSONAL_DATA: &[(&str, &str)] = &[
     ("staff.invitation", "staff_invitations.*"),
     ("staff.passkey", "staff_passkeys.*"),
     ("staff.session", "staff_sessions.*"),
+    ("staff.session", "staff_ceremonies.*"),
     ("staff.grant", "staff_grants.*"),
     ("staff.request", "staff_requests.*"),
     ("staff.alert", "staff_alerts.*"),

@@ -420,3 +420,93 @@ pub async fn revoke_grant(conn: &mut AnyConnection, id: &str, by: &str, now: i64
     .rows_affected()
         == 1)
 }
+
+// ---------------------------------------------------------------- ceremonies
+
+/// A staff passkey ceremony between start and finish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffCeremony {
+    pub id_hash: Vec<u8>,
+    /// `enrol`, `login` or `reauth`.
+    pub kind: String,
+    pub browser_hash: Vec<u8>,
+    pub staff_id: Option<String>,
+    pub code_hash: Option<Vec<u8>>,
+    pub state: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub async fn insert_ceremony(conn: &mut AnyConnection, c: &StaffCeremony) -> Result<()> {
+    sqlx::query("DELETE FROM staff_ceremonies WHERE expires_at <= $1")
+        .bind(c.created_at)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO staff_ceremonies (id_hash, kind, browser_hash, staff_id, code_hash, state,
+            created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&c.id_hash)
+    .bind(&c.kind)
+    .bind(&c.browser_hash)
+    .bind(&c.staff_id)
+    .bind(&c.code_hash)
+    .bind(&c.state)
+    .bind(c.created_at)
+    .bind(c.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes and returns the ceremony of this kind and browser (a challenge
+/// is answered once); `None` when there is none.
+pub async fn take_ceremony(
+    conn: &mut AnyConnection,
+    id_hash: &[u8],
+    kind: &str,
+    browser_hash: &[u8],
+) -> Result<Option<StaffCeremony>> {
+    let row = sqlx::query(
+        "DELETE FROM staff_ceremonies WHERE id_hash = $1 AND kind = $2 AND browser_hash = $3
+         RETURNING *",
+    )
+    .bind(id_hash)
+    .bind(kind)
+    .bind(browser_hash)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(StaffCeremony {
+            id_hash: r.try_get("id_hash")?,
+            kind: r.try_get("kind")?,
+            browser_hash: r.try_get("browser_hash")?,
+            staff_id: r.try_get("staff_id")?,
+            code_hash: r.try_get("code_hash")?,
+            state: r.try_get("state")?,
+            created_at: r.try_get("created_at")?,
+            expires_at: r.try_get("expires_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// Deletes expired ceremonies; how many.
+pub async fn purge_expired_ceremonies(conn: &mut AnyConnection, now: i64) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM staff_ceremonies WHERE expires_at <= $1")
+            .bind(now)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// One grant by id.
+pub async fn grant(conn: &mut AnyConnection, id: &str) -> Result<Option<StaffGrant>> {
+    let row = sqlx::query("SELECT * FROM staff_grants WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(grant_from_row).transpose()
+}

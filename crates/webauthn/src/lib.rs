@@ -40,6 +40,7 @@ mod limits;
 pub mod loa;
 mod login;
 mod manage;
+pub mod staff;
 
 use std::time::Duration;
 
@@ -56,6 +57,7 @@ pub use events::SecurityEvent;
 pub use limits::Limits;
 pub use login::{LoginRequest, SignedIn};
 pub use manage::{is_fresh, NewPasskey, PasskeyView, REAUTHENTICATE_AFTER_SECS};
+pub use staff::StaffPasskeys;
 /// The WebAuthn JSON shapes exchanged with browsers and apps.
 pub use webauthn_rs::prelude::{
     CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential,

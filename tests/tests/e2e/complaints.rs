@@ -3,6 +3,7 @@
 //! opens and answers it, each access recorded in the citizen's ledger; the
 //! citizen reads the answer.
 use crate::passkeys_support;
+use crate::staff_support::member;
 
 use passkeys_support::enrolled;
 use sqin_ledger_service::LedgerEvent;
@@ -55,27 +56,36 @@ both_backends!(
         assert!(html.contains(&format!("numéro {number}")), "{html}");
         assert!(html.contains("Le Portail Famille a reçu mon adresse"));
 
-        // The privacy officer opens it and answers.
-        let opened = sqin_app::complaints::open(&server.services, &number, "po-1", server.now())
+        // The privacy officer opens it in the staff console and answers.
+        let mut officer = member(&server, "Complaint Officer", &["privacy-officer"]).await;
+        let (_, list) = officer.page("/complaints").await;
+        assert!(list.contains(&number), "{list}");
+        assert!(
+            !list.contains("mon nom le 3 mars"),
+            "the list shows no text"
+        );
+        let (status, opened) = officer.page(&format!("/complaints/open?id={number}")).await;
+        assert_eq!(status, 200);
+        assert!(opened.contains("mon nom le 3 mars."), "{opened}");
+        let answer =
+            "Nous avons vérifié le registre des communications : seul votre nom a été communiqué.";
+        officer.reauth().await;
+        let r = officer
+            .form("/complaints/answer", &[("id", &number), ("text", answer)])
+            .await;
+        assert_eq!(r.status(), 303);
+        let r = officer
+            .form("/complaints/answer", &[("id", &number), ("text", "x")])
+            .await;
+        assert_eq!(r.status(), 409, "already answered");
+        let mut conn = server.services.store.pool().acquire().await.unwrap();
+        let stored = sqin_store::complaints::get(&mut conn, &number)
             .await
+            .unwrap()
             .unwrap();
-        assert_eq!(opened.facts, "Je n'ai consenti qu'à mon nom le 3 mars.");
-        assert_eq!(opened.answer_due - opened.received_at, 30 * 86_400);
-        let answered = sqin_app::complaints::answer(
-            &server.services,
-            &number,
-            "po-1",
-            "Nous avons vérifié le registre des communications : seul votre nom a été communiqué.",
-            server.now(),
-        )
-        .await
-        .unwrap();
-        assert!(answered.closed_at.is_some());
-        let again =
-            sqin_app::complaints::answer(&server.services, &number, "po-1", "x", server.now())
-                .await
-                .unwrap_err();
-        assert!(again.to_string().contains("already answered"), "{again}");
+        assert_eq!(stored.answer_due - stored.received_at, 30 * 86_400);
+        assert!(stored.closed_at.is_some());
+        drop(conn);
 
         // The citizen reads the answer, and sees both looks at their file.
         let html = browser
@@ -86,22 +96,38 @@ both_backends!(
             .unwrap();
         assert!(html.contains("seul votre nom a été communiqué"), "{html}");
         let history = ledger_history(&server, &citizen.id).await;
-        let purposes: Vec<String> = history
+        let accesses: Vec<(String, Option<String>, Option<String>)> = history
             .entries
             .iter()
             .filter_map(|e| match &e.details {
-                Some(LedgerEvent::StaffAccess { purpose, role, .. }) => {
+                Some(LedgerEvent::StaffAccess {
+                    purpose,
+                    role,
+                    action,
+                    reference,
+                    staff_id,
+                    ..
+                }) => {
                     assert_eq!(role, "privacy-officer");
-                    Some(purpose.clone())
+                    assert_eq!(staff_id, &officer.badge);
+                    Some((purpose.clone(), action.clone(), reference.clone()))
                 }
                 _ => None,
             })
             .collect();
         assert_eq!(
-            purposes,
+            accesses,
             vec![
-                format!("Complaint {number}"),
-                format!("Complaint {number}: answer")
+                (
+                    "accountability".to_owned(),
+                    Some("complaint.open".to_owned()),
+                    Some(number.clone())
+                ),
+                (
+                    "accountability".to_owned(),
+                    Some("complaint.answer".to_owned()),
+                    Some(number.clone())
+                ),
             ]
         );
         server.stop().await;

@@ -299,6 +299,8 @@ both_backends!(
                 role: "support".into(),
                 purpose: "Ticket 4411".into(),
                 seen: vec!["address".into()],
+                action: None,
+                reference: None,
             },
             t + 2 * day,
         )
@@ -503,6 +505,8 @@ both_backends!(
                 role: "support".into(),
                 purpose: "Ticket 4411".into(),
                 seen: vec!["address".into()],
+                action: None,
+                reference: None,
             },
             now,
         )

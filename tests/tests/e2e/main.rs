@@ -30,6 +30,7 @@ mod retention_schedule;
 mod server;
 mod shutdown;
 mod staff_access;
+mod staff_support;
 mod tls;
 mod trusted_proxies;
 mod witness;

@@ -69,6 +69,8 @@ pub fn event(i: u64, citizen: &str) -> LedgerEvent {
             role: "support".into(),
             purpose: "Ticket 4411: citizen asked to fix their address".into(),
             seen: vec!["address".into(), "email".into()],
+            action: None,
+            reference: None,
         },
         4 => LedgerEvent::PasskeyAdded {
             citizen_id: c,

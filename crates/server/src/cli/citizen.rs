@@ -1,15 +1,15 @@
-//! `sqin citizen`: the citizen register (import, add, reissue a code,
-//! close an account).
+//! `sqin citizen`: the bulk import from the register-holding body (a
+//! register extract, or one citizen), which prints each enrolment code once
+//! for the mail merge. Recovery codes and account closures are four-eyes
+//! requests in the staff console; nothing here shows a citizen's file.
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use sqin_app::Services;
 use sqin_register::{import_csv, NewCitizen};
-use sqin_store::citizens;
-use sqin_store::enrolment::CodePurpose;
 
 use super::{print_json, rfc3339};
 
@@ -21,19 +21,6 @@ pub enum CitizenCommand {
     Import { file: PathBuf },
     /// Add one citizen and print their enrolment code, once.
     Add(AddCitizen),
-    /// Issue a new code for a citizen (lost passkey); earlier codes stop working.
-    ReissueCode { register_id: String },
-    /// Close a citizen's account for good: relying parties are told
-    /// (back-channel logout), every token is revoked, the citizen's ledger
-    /// history is crypto-shredded (the shredding is logged; proofs stay
-    /// valid), and the account and everything keyed to it is deleted. One
-    /// transaction: all of it or nothing. Prints what was done as JSON.
-    Delete {
-        register_id: String,
-        /// Confirms the deletion; without it nothing is changed.
-        #[arg(long)]
-        yes: bool,
-    },
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +80,13 @@ pub async fn run(services: &Services, cmd: CitizenCommand) -> anyhow::Result<()>
                     rfc3339(code.expires_at)
                 )?;
             }
+            let count = report.issued.len().to_string();
+            sqin_app::staff::record_operator_action(
+                services,
+                "register.imported",
+                &[("citizens", &count)],
+            )
+            .await?;
             eprintln!(
                 "imported {} citizens; their enrolment codes are above and are not stored in clear anywhere",
                 report.issued.len()
@@ -114,48 +108,16 @@ pub async fn run(services: &Services, cmd: CitizenCommand) -> anyhow::Result<()>
                 services.now(),
             )
             .await?;
-            print_json(&json!({
-                "register_id": citizen.register_id,
-                "enrolment_code": code.code.expose(),
-                "expires_at": rfc3339(code.expires_at),
-            }))?;
-        }
-        CitizenCommand::Delete { register_id, yes } => {
-            if !yes {
-                bail!(
-                    "deleting {register_id}'s account destroys their passkeys, sessions, consents and tokens and shreds their ledger history, and cannot be undone; run again with --yes to confirm"
-                );
-            }
-            drop(conn);
-            let closed = sqin_app::account::close(services, &register_id, services.now()).await?;
-            print_json(&serde_json::to_value(&closed)?)?;
-            return Ok(());
-        }
-        CitizenCommand::ReissueCode { register_id } => {
-            let citizen = citizens::by_register_id(&mut conn, &register_id)
-                .await?
-                .with_context(|| format!("no citizen with register_id {register_id}"))?;
-            let mut tx = sqin_store::begin_on(&mut conn).await?;
-            let code = services
-                .codes
-                .issue(&mut tx, &citizen.id, CodePurpose::Recovery, services.now())
-                .await?;
-            // Shown on the citizen's account page and handed to the ledger.
-            sqin_webauthn::events::record(
-                &mut tx,
-                &citizen.id,
-                &sqin_webauthn::SecurityEvent::CodeReissued {
-                    purpose: CodePurpose::Recovery.as_str().into(),
-                },
-                services.now(),
+            sqin_app::staff::record_operator_action(
+                services,
+                "register.imported",
+                &[("citizens", "1")],
             )
             .await?;
-            tx.commit().await?;
             print_json(&json!({
                 "register_id": citizen.register_id,
                 "enrolment_code": code.code.expose(),
                 "expires_at": rfc3339(code.expires_at),
-                "purpose": "recovery",
             }))?;
         }
     }

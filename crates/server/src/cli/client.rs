@@ -145,7 +145,22 @@ pub async fn run(services: &Services, cmd: ClientCommand) -> anyhow::Result<()> 
                 services.now(),
             )
             .await?;
-            let mut out = client_json(&registered.record);
+            let record = &registered.record;
+            let scopes = record.scopes.join(" ");
+            sqin_app::staff::record_operator_action(
+                services,
+                "client.registered",
+                &[
+                    ("client_id", &record.client_id),
+                    ("name", &record.name),
+                    ("redirect_uris", &record.redirect_uris.join(" ")),
+                    ("scope", &scopes),
+                    ("sector", &record.sector),
+                    ("subject_type", record.subject_type.as_str()),
+                ],
+            )
+            .await?;
+            let mut out = client_json(record);
             if let Some(secret) = &registered.client_secret {
                 out["client_secret"] = json!(secret.expose());
             }
@@ -165,10 +180,22 @@ pub async fn run(services: &Services, cmd: ClientCommand) -> anyhow::Result<()> 
             client_store::delete(&mut conn, &client_id)
                 .await
                 .with_context(|| format!("cannot remove client {client_id}"))?;
+            sqin_app::staff::record_operator_action(
+                services,
+                "client.removed",
+                &[("client_id", &client_id)],
+            )
+            .await?;
             eprintln!("removed client {client_id}");
         }
         ClientCommand::RotateSecret { client_id } => {
             let secret = client::rotate_secret(&mut conn, &client_id, services.now()).await?;
+            sqin_app::staff::record_operator_action(
+                services,
+                "client.secret_rotated",
+                &[("client_id", &client_id)],
+            )
+            .await?;
             print_json(&json!({ "client_id": client_id, "client_secret": secret.expose() }))?;
         }
     }

@@ -43,6 +43,12 @@ pub async fn run(services: &Services, cmd: KeysCommand) -> anyhow::Result<()> {
                 services.settings.token_ttl_secs * 2,
             )
             .await?;
+            sqin_app::staff::record_operator_action(
+                services,
+                "keys.rotated",
+                &[("current", &r.current)],
+            )
+            .await?;
             print_json(&json!({
                 "current": r.current,
                 "next": r.next,

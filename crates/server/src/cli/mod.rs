@@ -10,7 +10,6 @@ use clap::{Parser, Subcommand};
 
 pub mod citizen;
 pub mod client;
-pub mod complaint;
 pub mod incident;
 pub mod keys;
 pub mod ledger;
@@ -21,7 +20,6 @@ pub mod witness;
 
 pub use citizen::CitizenCommand;
 pub use client::ClientCommand;
-pub use complaint::ComplaintCommand;
 pub use incident::IncidentCommand;
 pub use keys::KeysCommand;
 pub use ledger::LedgerCommand;
@@ -73,12 +71,8 @@ pub enum Command {
     /// privacy officer (pia/incidents.md).
     #[command(subcommand)]
     Incident(IncidentCommand),
-    /// Complaints about the protection of personal information, for the
-    /// privacy officer (pia/governance.md, section 6).
-    #[command(subcommand)]
-    Complaint(ComplaintCommand),
-    /// Staff access to a citizen's file, as the PIA's roles allow, recorded
-    /// in the ledger before anything is shown.
+    /// The staff plane's bootstrap: the first privacy officer and
+    /// administrator (the rest is done in the staff console).
     #[command(subcommand)]
     Staff(StaffCommand),
     /// A witness of someone else's consent ledger (C2SP tlog-witness), run by
@@ -165,11 +159,17 @@ pub async fn run(command: Command, config: crate::Config) -> anyhow::Result<()> 
         Command::Client(cmd) => client::run(&crate::open(&config).await?, cmd).await,
         Command::Keys(cmd) => keys::run(&crate::open(&config).await?, cmd).await,
         Command::Incident(cmd) => incident::run(&crate::open(&config).await?, cmd).await,
-        Command::Complaint(cmd) => complaint::run(&crate::open(&config).await?, cmd).await,
         Command::Staff(cmd) => staff::run(&crate::open(&config).await?, cmd).await,
         Command::Retention => {
             let services = crate::open(&config).await?;
             let report = sqin_app::retention::run(&services, services.now()).await?;
+            let total = report.total().to_string();
+            sqin_app::staff::record_operator_action(
+                &services,
+                "retention.run",
+                &[("deleted", &total)],
+            )
+            .await?;
             print_json(&serde_json::to_value(&report)?)
         }
     }

@@ -34,6 +34,12 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     }
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("configuration key `listen`: cannot bind {}", config.listen))?;
+    let staff = std::net::TcpListener::bind(config.staff_listen).with_context(|| {
+        format!(
+            "configuration key `staff_listen`: cannot bind {}",
+            config.staff_listen
+        )
+    })?;
     let services = crate::open(&config).await?;
     #[cfg(feature = "demo")]
     if demo {
@@ -47,10 +53,14 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         "http"
     };
     tracing::info!(address = %addr, issuer = %config.issuer_str(), "sqin listening on {scheme}://{addr}");
+    tracing::info!(address = %staff.local_addr()?, url = %config.staff_url, "staff console listening");
     crate::run(
         services.clone(),
         Arc::new(config),
-        listener,
+        crate::Listeners {
+            public: listener,
+            staff,
+        },
         crate::http::shutdown_signal(),
     )
     .await?;

@@ -1,68 +1,53 @@
-//! `sqin staff`: staff access to a citizen's file, as the PIA's roles
-//! allow, recorded in the ledger before anything is shown.
-use anyhow::Context;
+//! `sqin staff`: the operator's part of the staff plane. On the server
+//! host, the operator creates the first privacy officer and administrator
+//! (`invite`); after that, staff are invited and granted roles in the staff
+//! console, with a second person's approval. Every command here is a public
+//! governance entry of the ledger ("operator"). Nothing here shows a
+//! citizen's data: look-ups, complaints, recovery and closures are in the
+//! console.
 use clap::Subcommand;
+use serde_json::json;
 use sqin_app::Services;
 
-use super::print_json;
+use super::{print_json, rfc3339};
 
 #[derive(Debug, Subcommand)]
 pub enum StaffCommand {
-    /// Look a citizen's file up: shows the elements the role may read per
-    /// the PIA, checks the values given with --verify, and writes a
-    /// `staff_access` entry (who, role, purpose, which elements) to the
-    /// ledger first; the citizen sees it under "Who looked at my file".
-    Lookup {
-        /// The register identifier the caller states.
-        register_id: String,
-        /// Your staff identifier.
+    /// Create a member of staff holding ROLE at once (the bootstrap: only
+    /// while nobody holding a live role can grant ROLE from the console).
+    /// Prints their badge and a one-time invitation code to give them in
+    /// person; they enrol a passkey with it at the staff console.
+    Invite {
+        /// Their name, as the staff console shows it.
         #[arg(long)]
-        staff: String,
-        /// The role you act in (a staff role of the PIA: support, registrar, privacy-officer).
+        name: String,
+        /// A staff role of the PIA (privacy-officer, administrator, ...).
         #[arg(long)]
         role: String,
-        /// Why you look, in words (recorded, shown to the citizen).
-        #[arg(long)]
-        purpose: String,
-        /// A value the caller states, to check without seeing the stored one
-        /// (repeatable): ELEMENT=VALUE, e.g. citizen.birthdate=1984-03-02.
-        #[arg(long = "verify")]
-        verify: Vec<String>,
+        /// Why (recorded in the ledger's governance entries).
+        #[arg(long, default_value = "first members of the staff plane")]
+        reason: String,
     },
 }
 
-/// `sqin staff lookup`.
+/// `sqin staff invite`.
 pub async fn run(services: &Services, cmd: StaffCommand) -> anyhow::Result<()> {
     match cmd {
-        StaffCommand::Lookup {
-            register_id,
-            staff,
-            role,
-            purpose,
-            verify,
-        } => {
-            let verify = verify
-                .iter()
-                .map(|v| {
-                    v.split_once('=')
-                        .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
-                        .with_context(|| format!("--verify {v:?}: expected ELEMENT=VALUE"))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let result = sqin_app::staff::lookup(
-                services,
-                &sqin_app::staff::LookupRequest {
-                    register_id,
-                    staff_id: staff,
-                    role,
-                    purpose,
-                    verify,
-                },
-                services.now(),
-            )
-            .await?;
-            print_json(&serde_json::to_value(&result)?)?;
-            eprintln!("this access is recorded in the ledger and shown to the citizen");
+        StaffCommand::Invite { name, role, reason } => {
+            let invitation =
+                sqin_app::staff::directory::bootstrap_invite(services, &name, &role, &reason)
+                    .await?;
+            print_json(&json!({
+                "badge": invitation.member.badge,
+                "role": role,
+                "invitation_code": invitation.code.expose(),
+                "expires_at": rfc3339(invitation.expires_at),
+                "enrol_at": format!("{}/enrol", services.settings.staff_url.as_str().trim_end_matches('/')),
+            }))?;
+            eprintln!(
+                "give the code to {} in person; it is shown once and works until it expires; the invitation is recorded in the ledger",
+                invitation.member.badge
+            );
         }
     }
     Ok(())

@@ -243,6 +243,24 @@ impl From<sqin_app::AppError> for ApiError {
             E::Refused(m) => Self::bad_request(m),
             E::NotFound(m) => Self::not_found(m),
             E::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            E::Forbidden => Self::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "your role does not allow this",
+            ),
+            E::ReauthenticationRequired => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "reauthentication_required",
+                "confirm with your passkey first",
+            ),
+            E::RateLimited { retry_after } => Self {
+                retry_after: Some(u64::try_from(retry_after).unwrap_or(1)),
+                ..Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "too many attempts",
+                )
+            },
             other => Self::internal(other),
         }
     }

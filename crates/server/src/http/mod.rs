@@ -27,22 +27,34 @@ mod ledger;
 mod oidc;
 mod ops;
 mod passkeys;
+pub mod staff;
 pub mod witness;
 
 pub use crate::state::{AppState, HttpState};
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole application router with its middleware.
-pub fn router(services: Services, config: Arc<Config>) -> Router {
+/// The handlers' state for `services` under `config`.
+pub fn state(services: Services, config: Arc<Config>) -> AppState {
     // Checked by `Config::validate` at start; should parsing fail all the
     // same, trust no proxy.
     let trusted_proxies = TrustedProxies::parse(&config.trusted_proxies).unwrap_or_default();
-    let state: AppState = Arc::new(HttpState {
+    Arc::new(HttpState {
         services,
-        config: config.clone(),
+        config,
         trusted_proxies,
-    });
+    })
+}
+
+/// The whole public router (citizens and relying parties) with its
+/// middleware.
+pub fn router(services: Services, config: Arc<Config>) -> Router {
+    public_router(state(services, config))
+}
+
+/// [`router`] on an existing state (the staff listener shares it).
+pub fn public_router(state: AppState) -> Router {
+    let config = state.config.clone();
     // Each concern adds its routes in its own module. Routes that serve
     // people go behind the pages' layer, which renders their errors as
     // pages in the person's language; the protocol endpoints and JSON APIs

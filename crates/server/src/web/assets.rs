@@ -37,6 +37,16 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
             "text/javascript; charset=utf-8",
             include_str!("../../static/passkeys.js"),
         ),
+        asset(
+            "webauthn.js",
+            "text/javascript; charset=utf-8",
+            include_str!("../../static/webauthn.js"),
+        ),
+        asset(
+            "staff.js",
+            "text/javascript; charset=utf-8",
+            include_str!("../../static/staff.js"),
+        ),
     ]
 });
 

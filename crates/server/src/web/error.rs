@@ -28,6 +28,12 @@ pub enum PageErrorSpec {
     },
     /// The sign-in error page, with a sentence about the request.
     SignIn { status: StatusCode, detail: String },
+    /// The shared error page with a sentence of its own (what to correct).
+    Message {
+        status: StatusCode,
+        title_key: &'static str,
+        detail: String,
+    },
     /// Somewhere else instead (the sign-in page when nobody is signed in).
     Redirect(String),
 }
@@ -138,7 +144,44 @@ impl From<sqin_ledger_service::LedgerServiceError> for PageError {
 
 impl From<sqin_app::AppError> for PageError {
     fn from(e: sqin_app::AppError) -> Self {
-        Self::internal(e)
+        use sqin_app::AppError as E;
+        let message = |status, title_key, detail: String| -> Self {
+            PageErrorSpec::Message {
+                status,
+                title_key,
+                detail,
+            }
+            .into()
+        };
+        match e {
+            E::Forbidden => Self::page(
+                StatusCode::FORBIDDEN,
+                "error.forbidden.title",
+                "error.forbidden.body",
+            ),
+            E::ReauthenticationRequired => Self::page(
+                StatusCode::UNAUTHORIZED,
+                "error.reauth.title",
+                "error.reauth.body",
+            ),
+            E::RateLimited { retry_after } => Self {
+                spec: PageErrorSpec::Page {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    title_key: "error.rate_limited.title",
+                    body_key: "error.rate_limited.body",
+                },
+                retry_after: Some(u64::try_from(retry_after).unwrap_or(1)),
+            },
+            E::Refused(m) => message(StatusCode::BAD_REQUEST, "error.bad_request.title", m),
+            E::NotFound(m) => message(StatusCode::NOT_FOUND, "error.not_found.title", m),
+            E::Conflict(m) => message(StatusCode::CONFLICT, "error.conflict.title", m),
+            E::Store(sqin_store::StoreError::Database(
+                e @ (sqin_store::SqlxError::PoolTimedOut
+                | sqin_store::SqlxError::PoolClosed
+                | sqin_store::SqlxError::Io(_)),
+            )) => Self::unavailable(e),
+            other => Self::internal(other),
+        }
     }
 }
 
@@ -184,6 +227,19 @@ impl Page {
                 *status,
                 "signin_error.html",
                 minijinja::context! { detail => detail },
+            ),
+            PageErrorSpec::Message {
+                status,
+                title_key,
+                detail,
+            } => self.render_status(
+                *status,
+                "error.html",
+                minijinja::context! {
+                    status => status.as_u16(),
+                    title_key => title_key,
+                    detail => detail,
+                },
             ),
             PageErrorSpec::Redirect(to) => self.finish(Redirect::to(to).into_response()),
         }

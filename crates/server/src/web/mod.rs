@@ -81,3 +81,15 @@ pub use page::Page;
 pub const BROWSER_COOKIE: &str = "sqin_browser";
 /// The language the citizen chose with the switch link or `ui_locales`.
 pub const LANG_COOKIE: &str = "sqin_lang";
+/// The staff console's browser cookie (cookies do not separate ports, so
+/// the console's has a name of its own).
+pub const STAFF_BROWSER_COOKIE: &str = "sqin_staff_browser";
+
+/// Which site a request arrived on: the citizens' (the issuer's origin) or
+/// the staff console (its own origin). The staff listener's router marks
+/// its requests; pages take their origin, cookies and links from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    Citizen,
+    Staff,
+}

@@ -12,7 +12,7 @@ use sqin_crypto::HmacKey;
 use super::client_addr::client_addr;
 use super::i18n::{self, Locale};
 use super::templates::ENV;
-use super::{set_cookie, BROWSER_COOKIE, LANG_COOKIE};
+use super::{set_cookie, Surface, BROWSER_COOKIE, LANG_COOKIE, STAFF_BROWSER_COOKIE};
 use crate::state::AppState;
 
 /// What every page needs to know about the request; see the module doc.
@@ -24,6 +24,8 @@ pub struct Page {
     /// [`super::client_addr::client_addr`]).
     pub client: IpAddr,
     browser: String,
+    /// The browser cookie's name on this surface.
+    browser_cookie: &'static str,
     new_browser: bool,
     chosen_lang: Option<Locale>,
     secure: bool,
@@ -102,7 +104,16 @@ impl FromRequestParts<AppState> for Page {
                     .and_then(Locale::from_accept_language)
             })
             .unwrap_or(Locale::Fr);
-        let (browser, new_browser) = match jar.get(BROWSER_COOKIE).map(|c| c.value()) {
+        let surface = parts
+            .extensions
+            .get::<Surface>()
+            .copied()
+            .unwrap_or(Surface::Citizen);
+        let (site, browser_cookie) = match surface {
+            Surface::Citizen => (&state.config.issuer, BROWSER_COOKIE),
+            Surface::Staff => (&state.config.staff_url, STAFF_BROWSER_COOKIE),
+        };
+        let (browser, new_browser) = match jar.get(browser_cookie).map(|c| c.value()) {
             Some(v) if looks_like_token(v) => (v.to_owned(), false),
             _ => match sqin_crypto::random_token() {
                 Ok(t) => (t.expose().to_owned(), true),
@@ -133,16 +144,20 @@ impl FromRequestParts<AppState> for Page {
                 serde_urlencoded::to_string(&kept).unwrap_or_default()
             )
         } else {
-            format!("/account?lang={other}")
+            match surface {
+                Surface::Citizen => format!("/account?lang={other}"),
+                Surface::Staff => format!("/?lang={other}"),
+            }
         };
-        let issuer_origin = state.config.issuer.origin().ascii_serialization();
+        let issuer_origin = site.origin().ascii_serialization();
         Ok(Page {
             locale,
             client,
             browser,
+            browser_cookie,
             new_browser,
             chosen_lang,
-            secure: state.config.issuer.scheme() == "https",
+            secure: site.scheme() == "https",
             switch_url,
             same_origin: same_origin(&parts.headers, &issuer_origin),
             csrf_key: state.csrf_key.clone(),
@@ -186,7 +201,7 @@ impl Page {
         if self.new_browser {
             headers.append(
                 header::SET_COOKIE,
-                set_cookie(BROWSER_COOKIE, &self.browser, self.secure, None),
+                set_cookie(self.browser_cookie, &self.browser, self.secure, None),
             );
         }
         if let Some(lang) = self.chosen_lang {

@@ -49,6 +49,58 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "complaints.html",
         include_str!("../../templates/complaints.html"),
     ),
+    (
+        "staff_nav.html",
+        include_str!("../../templates/staff_nav.html"),
+    ),
+    (
+        "staff_login.html",
+        include_str!("../../templates/staff_login.html"),
+    ),
+    (
+        "staff_enrol.html",
+        include_str!("../../templates/staff_enrol.html"),
+    ),
+    (
+        "staff_home.html",
+        include_str!("../../templates/staff_home.html"),
+    ),
+    (
+        "staff_files.html",
+        include_str!("../../templates/staff_files.html"),
+    ),
+    (
+        "staff_file.html",
+        include_str!("../../templates/staff_file.html"),
+    ),
+    (
+        "staff_requests.html",
+        include_str!("../../templates/staff_requests.html"),
+    ),
+    (
+        "staff_directory.html",
+        include_str!("../../templates/staff_directory.html"),
+    ),
+    (
+        "staff_invited.html",
+        include_str!("../../templates/staff_invited.html"),
+    ),
+    (
+        "staff_review.html",
+        include_str!("../../templates/staff_review.html"),
+    ),
+    (
+        "staff_complaints.html",
+        include_str!("../../templates/staff_complaints.html"),
+    ),
+    (
+        "staff_complaint.html",
+        include_str!("../../templates/staff_complaint.html"),
+    ),
+    (
+        "staff_letters.html",
+        include_str!("../../templates/staff_letters.html"),
+    ),
 ];
 
 /// Unix seconds as an unambiguous date and time in UTC ("2026-03-02 14:05 UTC").

@@ -45,6 +45,20 @@ CREATE TABLE staff_sessions (
 );
 CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id);
 
+-- A staff passkey ceremony between its start and its finish, bound to the
+-- browser that started it; removed before the answer is verified.
+CREATE TABLE staff_ceremonies (
+    id_hash       BLOB PRIMARY KEY,
+    kind          TEXT NOT NULL,                 -- enrol | login | reauth
+    browser_hash  BLOB NOT NULL,
+    staff_id      TEXT REFERENCES staff_members(id) ON DELETE CASCADE,
+    code_hash     BLOB,                         -- the invitation an enrolment spends
+    state         TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL
+);
+CREATE INDEX staff_ceremonies_expiry ON staff_ceremonies (expires_at);
+
 CREATE TABLE staff_grants (
     id            TEXT PRIMARY KEY,
     staff_id      TEXT NOT NULL REFERENCES staff_members(id) ON DELETE CASCADE,

@@ -175,6 +175,12 @@ pub async fn execute(pool: &sqlx::AnyPool, sql: &str) -> u64 {
         .rows_affected()
 }
 
+/// Runs raw SQL and returns the outcome (for tests that check the storage
+/// refuses something).
+pub async fn execute_checked(pool: &sqlx::AnyPool, sql: &str) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(sql).execute(pool).await?.rows_affected())
+}
+
 /// The first column of the first row of `sql`, as an integer (a test's
 /// `SELECT COUNT(*)`).
 pub async fn scalar(pool: &sqlx::AnyPool, sql: &str) -> i64 {
