@@ -54,6 +54,7 @@ async fn setup(db: TestDb) -> Setup {
     let (citizen, _) = sqin_register::add_citizen(
         &mut conn,
         &services.codes,
+        &services.register,
         sqin_register::NewCitizen {
             register_id: "BENCH-1".into(),
             given_name: "Aline".into(),

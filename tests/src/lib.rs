@@ -201,6 +201,7 @@ impl TestServer {
         sqin_register::add_citizen(
             &mut conn,
             &self.services.codes,
+            &self.services.register,
             sqin_register::NewCitizen {
                 register_id: register_id.into(),
                 given_name: "Aline".into(),

@@ -55,7 +55,7 @@ pub async fn close_in(
     register_id: &str,
     now: i64,
 ) -> Result<ClosedAccount, AppError> {
-    let citizen = citizens::by_register_id(&mut *tx, register_id)
+    let citizen = citizens::by_register_id(&mut *tx, &services.register, register_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no citizen with register_id {register_id}")))?;
     let provider = services.provider();

@@ -77,7 +77,7 @@ async fn record_access(
     now: i64,
 ) -> Result<(), AppError> {
     let register_id = match &complaint.citizen_id {
-        Some(id) => sqin_store::citizens::by_id(&mut *tx, id)
+        Some(id) => sqin_store::citizens::by_id(&mut *tx, &services.register, id)
             .await?
             .map(|c| c.register_id),
         None => None,

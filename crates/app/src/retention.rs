@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use sqin_store::citizens;
 use sqin_store::retention as purge;
 
 use crate::{AppError, AppResult, During, Services};
@@ -146,14 +147,34 @@ pub async fn run(services: &Services, now: i64) -> AppResult<RetentionReport> {
         .into_iter()
         .max()
         .unwrap_or(now);
-    report.deleted.insert(
-        "citizen.email",
-        purge::dormant_contact_details(&mut conn, contact).await?,
-    );
+    // Each record is opened and sealed again (SQL cannot clear a field it
+    // cannot read), one transaction per record, until none is left.
+    let mut cleared = 0;
+    loop {
+        let due = purge::dormant_contact_details(&mut conn, contact, DORMANT_BATCH).await?;
+        let last = (due.len() as i64) < DORMANT_BATCH;
+        for id in due {
+            let mut tx = sqin_store::begin_on(&mut conn).await?;
+            if citizens::clear_contact_details(&mut tx, &services.register, &id, now).await? {
+                cleared += 1;
+            }
+            tx.commit().await?;
+        }
+        if last {
+            break;
+        }
+    }
+    report.deleted.insert("citizen.email", cleared);
     let dormant =
         purge::dormant_registrations(&mut conn, cutoff("citizen.id")?, DORMANT_BATCH).await?;
+    let mut register_ids = Vec::with_capacity(dormant.len());
+    for id in dormant {
+        if let Some(c) = citizens::by_id(&mut conn, &services.register, &id).await? {
+            register_ids.push(c.register_id);
+        }
+    }
     drop(conn);
-    for register_id in dormant {
+    for register_id in register_ids {
         let closed = crate::account::close(services, &register_id, now).await?;
         report.registrations_closed.push(closed.register_id);
     }

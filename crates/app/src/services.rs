@@ -24,6 +24,9 @@ pub struct Services {
     pub pia: Arc<crate::pia::AdoptedPia>,
     pub store: Store,
     pub kek: Arc<KeyEncryptionKey>,
+    /// Seals and opens the register's personal fields (see
+    /// [`sqin_store::citizens::RegisterVault`]).
+    pub register: sqin_store::citizens::RegisterVault,
     pub codes: EnrolmentCodeIssuer,
     pub pairwise_key: HmacKey,
     /// Keys the tokens that bind a consent or logout form to its session.
@@ -144,6 +147,24 @@ async fn server_hmac_key(
     }
 }
 
+/// Seals the register rows an older version stored in clear (see
+/// migration 0013), before anything reads them.
+async fn seal_register(
+    store: &Store,
+    register: &sqin_store::citizens::RegisterVault,
+) -> Result<(), AppError> {
+    let mut conn = store.pool().acquire().await?;
+    let sealed = sqin_store::citizens::seal_unsealed(&mut conn, register, |n| {
+        tracing::info!(sealed = n, "sealing citizen records stored in clear");
+    })
+    .await
+    .during("sealing the citizen records an older version stored in clear")?;
+    if sealed > 0 {
+        tracing::info!(sealed, "citizen records sealed at rest");
+    }
+    Ok(())
+}
+
 /// Opens everything. Migrations run here, so every command (and every node
 /// of a cluster) brings the schema up to date before using it.
 pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> Result<Services, AppError> {
@@ -154,19 +175,23 @@ pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> Result<Services,
         "opening the database (configuration key `database_url` = {})",
         redact_url(&settings.database_url)
     ))?;
-    let kek = load_kek(&settings.kek)?;
+    let kek = Arc::new(load_kek(&settings.kek)?);
     let now = clock.now();
     let secret = |name: &'static str| server_hmac_key(&store, &kek, name, now);
     let codes = EnrolmentCodeIssuer::new(
         secret("enrolment-code-key").await?,
         settings.enrolment_code_ttl_days * 86_400,
     );
+    let register =
+        sqin_store::citizens::RegisterVault::new(kek.clone(), secret("register-lookup-key").await?);
+    seal_register(&store, &register).await?;
     let pairwise_key = secret("pairwise-subject-key").await?;
     let form_key = secret("form-key").await?;
     let csrf_key = secret("csrf-key").await?;
     let passkeys = sqin_webauthn::PasskeyService::new(
         &settings.issuer,
         codes.clone(),
+        register.clone(),
         secret("passkey-service-key").await?,
         sqin_webauthn::Limits::default(),
     )?;
@@ -194,7 +219,8 @@ pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> Result<Services,
         clock,
         pia,
         store,
-        kek: Arc::new(kek),
+        kek,
+        register,
         codes,
         pairwise_key,
         form_key,
@@ -239,6 +265,7 @@ impl Services {
                 ..Default::default()
             },
             ledger: self.recorder.clone(),
+            register: self.register.clone(),
             clients: self.clients.clone(),
             verified: self.verified_tokens.clone(),
             revoked: self.revoked_tokens.clone(),

@@ -109,7 +109,7 @@ pub async fn userinfo(
     let client = clients::get(conn, &grant.client_id)
         .await?
         .ok_or_else(|| invalid_token("the client is no longer registered"))?;
-    let citizen = citizens::by_id(conn, &citizen_id)
+    let citizen = citizens::by_id(conn, &provider.register, &citizen_id)
         .await?
         .ok_or_else(|| invalid_token("the account no longer exists"))?;
     let allowed = crate::authorize::allowed_claims(&client);

@@ -45,6 +45,8 @@ pub struct Provider {
     /// Where consents and disclosures are recorded, in the transaction
     /// that makes them true.
     pub ledger: Arc<dyn sqin_ledger_contract::LedgerRecorder>,
+    /// Opens the citizen records claims are read from.
+    pub register: sqin_store::citizens::RegisterVault,
     pub clients: Arc<crate::cache::ClientCache>,
     pub verified: Arc<crate::cache::VerifiedTokens>,
     pub revoked: Arc<crate::cache::RevokedAccessTokens>,

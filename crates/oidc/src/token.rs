@@ -294,7 +294,7 @@ async fn issue_tokens(
         .citizen_id
         .as_deref()
         .ok_or_else(|| OAuthError::invalid_grant("the grant has no citizen"))?;
-    let citizen = citizens::by_id(tx, citizen_id)
+    let citizen = citizens::by_id(tx, &provider.register, citizen_id)
         .await?
         .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))?;
     let sub = PairwiseSubject::for_client(&provider.pairwise_key, client, citizen_id);

@@ -24,6 +24,7 @@ pub struct ImportReport {
 pub async fn import_csv(
     conn: &mut Connection,
     issuer: &EnrolmentCodeIssuer,
+    vault: &sqin_store::citizens::RegisterVault,
     input: impl Read,
     now: i64,
     mut progress: impl FnMut(u64, u64),
@@ -91,7 +92,7 @@ pub async fn import_csv(
     let mut issued = Vec::with_capacity(rows.len());
     for (done, (line, row)) in rows.into_iter().enumerate() {
         let citizen = row.into_citizen(now)?;
-        citizens::insert(&mut tx, &citizen)
+        citizens::insert(&mut tx, vault, &citizen)
             .await
             .map_err(|e| match e {
                 sqin_store::StoreError::Conflict(_) => RegisterError::BadRow {

@@ -127,6 +127,7 @@ pub(crate) fn today(now: i64) -> Date {
 pub async fn add_citizen(
     conn: &mut Connection,
     issuer: &crate::EnrolmentCodeIssuer,
+    vault: &citizens::RegisterVault,
     citizen: NewCitizen,
     now: i64,
 ) -> Result<(Citizen, crate::IssuedCode), RegisterError> {
@@ -135,7 +136,7 @@ pub async fn add_citizen(
         .map_err(RegisterError::Invalid)?
         .into_citizen(now)?;
     let mut tx = sqlx_begin(conn).await?;
-    citizens::insert(&mut tx, &citizen).await?;
+    citizens::insert(&mut tx, vault, &citizen).await?;
     let code = issuer
         .issue(
             &mut tx,

@@ -67,7 +67,9 @@ pub async fn seed(services: &Services) -> anyhow::Result<Demo> {
     for (i, c) in demo_citizens().into_iter().enumerate() {
         let birthdate = c.birthdate.clone();
         let register_id = c.register_id.clone();
-        let code = match citizens::by_register_id(&mut conn, &register_id).await? {
+        let code = match citizens::by_register_id(&mut conn, &services.register, &register_id)
+            .await?
+        {
             Some(existing) if i == 0 => {
                 let mut tx = sqin_store::begin_on(&mut conn).await?;
                 let code = services
@@ -79,7 +81,7 @@ pub async fn seed(services: &Services) -> anyhow::Result<Demo> {
             }
             Some(_) => None,
             None => Some(
-                sqin_register::add_citizen(&mut conn, &services.codes, c, t)
+                sqin_register::add_citizen(&mut conn, &services.codes, &services.register, c, t)
                     .await?
                     .1,
             ),

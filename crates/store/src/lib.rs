@@ -55,13 +55,23 @@ pub use sqlx::Error as SqlxError;
 /// [`NOT_PERSONAL`].
 pub const PERSONAL_DATA: &[(&str, &str)] = &[
     ("citizen.id", "citizens.id"),
-    ("citizen.register_id", "citizens.register_id"),
-    ("citizen.given_name", "citizens.given_name"),
-    ("citizen.family_name", "citizens.family_name"),
-    ("citizen.birthdate", "citizens.birthdate"),
-    ("citizen.email", "citizens.email"),
-    ("citizen.address", "citizens.address"),
-    ("citizen.locale", "citizens.locale"),
+    ("citizen.register_id", "citizens.sealed_record"),
+    ("citizen.register_id", "citizens_unsealed.register_id"),
+    ("citizen.given_name", "citizens.sealed_record"),
+    ("citizen.given_name", "citizens_unsealed.given_name"),
+    ("citizen.family_name", "citizens.sealed_record"),
+    ("citizen.family_name", "citizens_unsealed.family_name"),
+    ("citizen.birthdate", "citizens.sealed_record"),
+    ("citizen.birthdate", "citizens_unsealed.birthdate"),
+    ("citizen.email", "citizens.sealed_record"),
+    ("citizen.email", "citizens_unsealed.email"),
+    ("citizen.address", "citizens.sealed_record"),
+    ("citizen.address", "citizens_unsealed.address"),
+    ("citizen.locale", "citizens.sealed_record"),
+    ("citizen.locale", "citizens_unsealed.locale"),
+    // Found by a keyed hash of the register id, never the id itself.
+    ("citizen.register_id", "citizens.register_key"),
+    ("citizen.id", "citizens_unsealed.id"),
     ("citizen.status", "citizens.status"),
     ("citizen.status", "citizens.created_at"),
     ("citizen.status", "citizens.updated_at"),
@@ -126,6 +136,14 @@ pub const NOT_PERSONAL: &[(&str, &str)] = &[
     ("signing_keys.*", "the provider's token signing keys"),
     ("server_secrets.*", "the server's own keys, sealed"),
     (
+        "citizens.wrapped_key",
+        "a citizen record's data key, wrapped by the key-encryption key",
+    ),
+    (
+        "citizens.has_contact",
+        "whether a sealed record still holds contact details, for retention",
+    ),
+    (
         "ledger_checkpoints.*",
         "signed tree heads: sizes and hashes",
     ),
@@ -179,6 +197,8 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("sealing failed: {0}")]
+    Sealing(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -266,6 +286,29 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
+        Ok(())
+    }
+
+    /// Applies the migrations up to and including `last` only: how the
+    /// upgrade tests build a database as an older version left it.
+    #[cfg(feature = "testing")]
+    pub async fn migrate_until(&self, last: i64) -> Result<()> {
+        let all = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let older = Migrator {
+            migrations: all
+                .iter()
+                .filter(|m| m.version <= last)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into(),
+            ignore_missing: false,
+            locking: all.locking,
+            no_tx: all.no_tx,
+        };
+        older.run(&self.pool).await?;
         Ok(())
     }
 

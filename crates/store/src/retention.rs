@@ -104,18 +104,18 @@ pub async fn delete_due(conn: &mut AnyConnection, statement: &str, cutoff: i64) 
 
 /// Registered citizens who never enrolled and whose last enrolment code
 /// expired at or before `cutoff` (or who have none and were registered
-/// before it): the `register_id`s, at most `limit`, oldest first.
+/// before it): their internal ids, at most `limit`, oldest first.
 pub async fn dormant_registrations(
     conn: &mut AnyConnection,
     cutoff: i64,
     limit: i64,
 ) -> Result<Vec<String>> {
     let rows = sqlx::query(
-        "SELECT register_id FROM citizens c
+        "SELECT id FROM citizens c
          WHERE c.status = 'registered' AND c.created_at <= $1
            AND NOT EXISTS (SELECT 1 FROM enrolment_codes e
                            WHERE e.citizen_id = c.id AND e.expires_at > $1)
-         ORDER BY c.created_at, c.register_id
+         ORDER BY c.created_at, c.id
          LIMIT $2",
     )
     .bind(cutoff)
@@ -123,22 +123,32 @@ pub async fn dormant_registrations(
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|r| Ok(r.try_get::<String, _>("register_id")?))
+        .map(|r| Ok(r.try_get::<String, _>("id")?))
         .collect()
 }
 
-/// Clears the contact details (email, postal address, language) of
-/// registered citizens who never enrolled and whose last code expired at or
-/// before `cutoff`: they are kept a shorter time than the registration.
-pub async fn dormant_contact_details(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
-    delete(
-        conn,
-        "UPDATE citizens SET email = NULL, address = NULL, locale = NULL
-         WHERE status = 'registered' AND created_at <= $1
-           AND (email IS NOT NULL OR address IS NOT NULL OR locale IS NOT NULL)
+/// Registered citizens who never enrolled, whose last code expired at or
+/// before `cutoff` and whose sealed record still holds contact details
+/// (email, postal address, language): those are kept a shorter time than
+/// the registration, and cleared by [`crate::citizens::clear_contact_details`].
+pub async fn dormant_contact_details(
+    conn: &mut AnyConnection,
+    cutoff: i64,
+    limit: i64,
+) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT id FROM citizens c
+         WHERE c.status = 'registered' AND c.created_at <= $1 AND c.has_contact = 1
            AND NOT EXISTS (SELECT 1 FROM enrolment_codes e
-                           WHERE e.citizen_id = citizens.id AND e.expires_at > $1)",
-        cutoff,
+                           WHERE e.citizen_id = c.id AND e.expires_at > $1)
+         ORDER BY c.created_at, c.id
+         LIMIT $2",
     )
-    .await
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<String, _>("id")?))
+        .collect()
 }

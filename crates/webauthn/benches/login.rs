@@ -58,13 +58,21 @@ async fn setup(db: TestDb) -> Setup {
         ceremonies_per_address: i64::MAX,
         ..Limits::default()
     };
-    let service =
-        PasskeyService::new(&origin, codes.clone(), HmacKey::from_bytes([2; 32]), limits).unwrap();
+    let vault = sqin_store::testing::register_vault();
+    let service = PasskeyService::new(
+        &origin,
+        codes.clone(),
+        vault.clone(),
+        HmacKey::from_bytes([2; 32]),
+        limits,
+    )
+    .unwrap();
     let mut conn = store.pool().acquire().await.unwrap();
     let t = now();
     let (_, code) = sqin_register::add_citizen(
         &mut conn,
         &codes,
+        &vault,
         NewCitizen {
             register_id: "BENCH-1".into(),
             given_name: "Banc".into(),

@@ -151,7 +151,7 @@ impl PasskeyService {
         let CodeCheck::Usable(code) = self.codes.check(conn, typed_code, now).await? else {
             return Err(PasskeyError::CodeRefused);
         };
-        let citizen = match citizens::by_id(conn, &code.citizen_id).await? {
+        let citizen = match citizens::by_id(conn, &self.register, &code.citizen_id).await? {
             Some(c) if c.status != CitizenStatus::Closed => c,
             _ => return Err(PasskeyError::CodeRefused),
         };
@@ -210,7 +210,7 @@ impl PasskeyService {
     ) -> Result<EnrolmentGrant, PasskeyError> {
         let g = ceremony::peek_grant(conn, grant, browser, now).await?;
         let citizen_id = g.citizen_id.ok_or(PasskeyError::CeremonyExpired)?;
-        let citizen = citizens::by_id(conn, &citizen_id)
+        let citizen = citizens::by_id(conn, &self.register, &citizen_id)
             .await?
             .ok_or(PasskeyError::CeremonyExpired)?;
         let code = match &g.code_hash {
@@ -294,7 +294,7 @@ impl PasskeyService {
             Some(code) if code_usable(&code, now) => {}
             _ => return Err(PasskeyError::CodeRefused),
         }
-        let citizen = citizens::by_id(conn, &citizen_id)
+        let citizen = citizens::by_id(conn, &self.register, &citizen_id)
             .await?
             .ok_or(PasskeyError::CeremonyExpired)?;
         let (options, reg) = self.registration_options(conn, &citizen, now).await?;

@@ -161,6 +161,7 @@ impl From<sqin_crypto::CryptoError> for PasskeyError {
 pub struct PasskeyService {
     webauthn: std::sync::Arc<Webauthn>,
     codes: EnrolmentCodeIssuer,
+    register: sqin_store::citizens::RegisterVault,
     key: HmacKey,
     limits: Limits,
 }
@@ -180,6 +181,7 @@ impl PasskeyService {
     pub fn new(
         issuer: &Url,
         codes: EnrolmentCodeIssuer,
+        register: sqin_store::citizens::RegisterVault,
         key: HmacKey,
         limits: Limits,
     ) -> Result<Self, PasskeyError> {
@@ -197,6 +199,7 @@ impl PasskeyService {
         Ok(Self {
             webauthn: std::sync::Arc::new(webauthn),
             codes,
+            register,
             key,
             limits,
         })

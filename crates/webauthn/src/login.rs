@@ -94,7 +94,7 @@ impl PasskeyService {
             }
             Some(register_id) => {
                 let citizen = match register_id.len() {
-                    1..=200 => citizens::by_register_id(conn, register_id).await?,
+                    1..=200 => citizens::by_register_id(conn, &self.register, register_id).await?,
                     _ => None,
                 }
                 .filter(|c| c.status == CitizenStatus::Enrolled);
@@ -275,7 +275,7 @@ impl PasskeyService {
         let credential =
             serde_json::to_string(&key).map_err(|e| PasskeyError::Internal(e.to_string()))?;
         let mut tx = sqin_store::begin_on(conn).await?;
-        match citizens::by_id(&mut tx, &record.citizen_id).await? {
+        match citizens::by_id(&mut tx, &self.register, &record.citizen_id).await? {
             Some(c) if c.status == CitizenStatus::Enrolled => {}
             _ => return Err(PasskeyError::AccountUnavailable),
         }

@@ -93,7 +93,7 @@ impl PasskeyService {
     ) -> Result<Started<CreationChallengeResponse>, PasskeyError> {
         require_fresh(session, now)?;
         self.hit(conn, Bucket::CeremoniesFrom(client), now).await?;
-        let citizen = match citizens::by_id(conn, &session.citizen_id).await? {
+        let citizen = match citizens::by_id(conn, &self.register, &session.citizen_id).await? {
             Some(c) if c.status == CitizenStatus::Enrolled => c,
             _ => return Err(PasskeyError::AccountUnavailable),
         };

@@ -33,6 +33,7 @@ async fn main() {
     let (citizen, _) = sqin_register::add_citizen(
         &mut conn,
         &services.codes,
+        &services.register,
         sqin_register::NewCitizen {
             register_id,
             given_name: "Aline".into(),

@@ -50,10 +50,12 @@ both_backends!(
         assert_eq!(r.status(), 303);
         assert_eq!(r.headers()["location"], "/account?notice=reauth");
         let mut conn = server.services.store.pool().acquire().await.unwrap();
-        assert!(sqin_store::citizens::by_id(&mut conn, &citizen.id)
-            .await
-            .unwrap()
-            .is_some());
+        assert!(
+            sqin_store::citizens::by_id(&mut conn, &server.services.register, &citizen.id)
+                .await
+                .unwrap()
+                .is_some()
+        );
         drop(conn);
 
         // Signed in again: the account closes.
@@ -71,10 +73,12 @@ both_backends!(
         assert!(html.contains("Your account is closed"), "{html}");
 
         let mut conn = server.services.store.pool().acquire().await.unwrap();
-        assert!(sqin_store::citizens::by_id(&mut conn, &citizen.id)
-            .await
-            .unwrap()
-            .is_none());
+        assert!(
+            sqin_store::citizens::by_id(&mut conn, &server.services.register, &citizen.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
         let view = sqin_tests::ledger_history(&server, &citizen.id).await;
         let (last, before) = view.entries.split_last().unwrap();
         assert_eq!(last.kind, EntryKind::AccountShredded);

@@ -115,10 +115,12 @@ both_backends!(
 
         // The account and what hangs on it are gone; the other citizen is not.
         let mut conn = server.services.store.pool().acquire().await.unwrap();
-        assert!(sqin_store::citizens::by_register_id(&mut conn, "R-1")
-            .await
-            .unwrap()
-            .is_none());
+        assert!(
+            sqin_store::citizens::by_register_id(&mut conn, &server.services.register, "R-1")
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert!(sqin_store::consents::for_citizen(&mut conn, &citizen.id)
             .await
             .unwrap()

@@ -26,6 +26,7 @@ mod passkeys_browser;
 mod passkeys_pages;
 mod passkeys_support;
 mod pia;
+mod register_at_rest;
 mod retention_schedule;
 mod server;
 mod shutdown;

@@ -50,7 +50,7 @@ both_backends!(
 
         // The citizen is enrolled; the code is spent.
         let mut conn = server.services.store.pool().acquire().await.unwrap();
-        let row = sqin_store::citizens::by_id(&mut conn, &citizen.id)
+        let row = sqin_store::citizens::by_id(&mut conn, &server.services.register, &citizen.id)
             .await
             .unwrap()
             .unwrap();

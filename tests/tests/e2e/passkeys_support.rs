@@ -32,6 +32,7 @@ pub async fn add_citizen(server: &TestServer, register_id: &str, birthdate: &str
     let (citizen, code) = sqin_register::add_citizen(
         &mut conn,
         &server.services.codes,
+        &server.services.register,
         NewCitizen {
             register_id: register_id.into(),
             given_name: "Camille".into(),

@@ -305,16 +305,18 @@ both_backends!(
             2
         );
         let mut conn = pool.acquire().await.unwrap();
-        assert!(citizens::by_register_id(&mut conn, "R-gone")
-            .await
-            .unwrap()
-            .is_none());
-        let quiet_now = citizens::by_id(&mut conn, &quiet.id)
+        assert!(
+            citizens::by_register_id(&mut conn, &server.services.register, "R-gone")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let quiet_now = citizens::by_id(&mut conn, &server.services.register, &quiet.id)
             .await
             .unwrap()
             .unwrap();
         assert_eq!((quiet_now.email, quiet_now.locale), (None, None));
-        let fresh_now = citizens::by_id(&mut conn, &fresh.id)
+        let fresh_now = citizens::by_id(&mut conn, &server.services.register, &fresh.id)
             .await
             .unwrap()
             .unwrap();

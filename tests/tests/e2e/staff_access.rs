@@ -367,15 +367,17 @@ both_backends!(
             .await;
         assert_eq!(r.status(), 303);
         let mut conn = server.services.store.pool().acquire().await.unwrap();
-        assert!(sqin_store::citizens::by_id(&mut conn, &citizen.id)
-            .await
-            .unwrap()
-            .is_none());
+        assert!(
+            sqin_store::citizens::by_id(&mut conn, &server.services.register, &citizen.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
         server.stop().await;
     }
 );
 
-fn request_id(html: &str) -> String {
+pub(crate) fn request_id(html: &str) -> String {
     html.split("data-request=\"")
         .nth(1)
         .and_then(|s| s.split('"').next())

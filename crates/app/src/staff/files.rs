@@ -108,7 +108,7 @@ pub async fn lookup(
         alert_rate(services, actor, now).await?;
         return Err(limited);
     }
-    let citizen = citizens::by_register_id(&mut tx, register_id).await?;
+    let citizen = citizens::by_register_id(&mut tx, &services.register, register_id).await?;
     let mut shown = BTreeMap::new();
     let mut verified = BTreeMap::new();
     let mut seen = Vec::new();

@@ -52,7 +52,7 @@ pub async fn request(
     check_reference(reference)?;
     let mut conn = services.store.pool().acquire().await?;
     let mut tx = sqin_store::begin_on(&mut conn).await?;
-    let citizen = citizens::by_register_id(&mut tx, register_id.trim())
+    let citizen = citizens::by_register_id(&mut tx, &services.register, register_id.trim())
         .await?
         .ok_or_else(|| AppError::NotFound("no file has this register id".into()))?;
     let request = StaffRequest {
@@ -195,7 +195,7 @@ pub async fn approve(
                 .citizen_id
                 .clone()
                 .ok_or_else(|| AppError::Conflict("the account is gone".into()))?;
-            let citizen = citizens::by_id(&mut tx, &citizen_id)
+            let citizen = citizens::by_id(&mut tx, &services.register, &citizen_id)
                 .await?
                 .ok_or_else(|| AppError::Conflict("the account is gone".into()))?;
             record_file_act(

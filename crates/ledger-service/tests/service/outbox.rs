@@ -15,6 +15,7 @@ async fn citizen(store: &Store, id: &str) {
     let mut conn = store.pool().acquire().await.unwrap();
     citizens::insert(
         &mut conn,
+        &sqin_store::testing::register_vault(),
         &Citizen {
             id: id.into(),
             register_id: format!("R-{id}"),

@@ -60,6 +60,7 @@ pub async fn run(services: &Services, cmd: CitizenCommand) -> anyhow::Result<()>
             let report = import_csv(
                 &mut conn,
                 &services.codes,
+                &services.register,
                 input,
                 services.now(),
                 |done, total| {
@@ -96,6 +97,7 @@ pub async fn run(services: &Services, cmd: CitizenCommand) -> anyhow::Result<()>
             let (citizen, code) = sqin_register::add_citizen(
                 &mut conn,
                 &services.codes,
+                &services.register,
                 NewCitizen {
                     register_id: a.register_id,
                     given_name: a.given_name,

@@ -144,7 +144,7 @@ async fn data(State(state): State<AppState>, citizen: SignedIn) -> Result<Respon
     let citizen_id = citizen.citizen_id();
     let mut conn = state.store.pool().acquire().await?;
     let at = state.now();
-    let person = citizens::by_id(&mut conn, citizen_id)
+    let person = citizens::by_id(&mut conn, &state.register, citizen_id)
         .await?
         .ok_or_else(|| ApiError::not_found("the account is gone"))?;
     let passkeys = state

@@ -62,6 +62,17 @@ impl Sqin {
         path
     }
 
+    /// The server's own services on this database and data directory (same
+    /// key-encryption key, so the same register vault and code key).
+    async fn services(&self) -> sqin_app::Services {
+        let config = sqin_server::Config {
+            database_url: self.db_url.clone(),
+            data_dir: self.dir.join("var"),
+            ..Default::default()
+        };
+        sqin_server::open(&config).await.unwrap()
+    }
+
     async fn count_citizens(&self, store: &sqin_store::Store) -> i64 {
         let mut conn = store.pool().acquire().await.unwrap();
         citizens::count(&mut conn).await.unwrap()
@@ -125,13 +136,14 @@ both_backends!(
         assert!(lines[1].starts_with("R-001,"));
         assert!(lines[2].starts_with("R-002,"));
         assert_eq!(sqin.count_citizens(&store).await, 2);
+        let services = sqin.services().await;
         let mut conn = store.pool().acquire().await.unwrap();
-        let aline = citizens::by_register_id(&mut conn, "R-001")
+        let aline = citizens::by_register_id(&mut conn, &services.register, "R-001")
             .await
             .unwrap()
             .unwrap();
         assert_eq!(aline.email.as_deref(), Some("aline@example.org"));
-        let bruno = citizens::by_register_id(&mut conn, "R-002")
+        let bruno = citizens::by_register_id(&mut conn, &services.register, "R-002")
             .await
             .unwrap()
             .unwrap();
@@ -223,7 +235,7 @@ both_backends!(
         // A reissued code (now a four-eyes request in the staff console,
         // issued here through the same issuer) revokes the earlier one; it
         // expires after its TTL.
-        let citizen = citizens::by_register_id(&mut conn, "R-7")
+        let citizen = citizens::by_register_id(&mut conn, &services.register, "R-7")
             .await
             .unwrap()
             .unwrap();

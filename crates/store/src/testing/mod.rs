@@ -191,3 +191,92 @@ pub async fn scalar(pool: &sqlx::AnyPool, sql: &str) -> i64 {
         .unwrap()
         .get::<i64, _>(0)
 }
+
+/// A register vault under fixed test keys, for tests that write citizens
+/// straight into a store (the server makes its own from the KEK).
+pub fn register_vault() -> crate::citizens::RegisterVault {
+    #[allow(clippy::expect_used)]
+    let kek = sqin_crypto::KeyEncryptionKey::from_bytes(&[0x5a; 32]).expect("a 32-byte key");
+    crate::citizens::RegisterVault::new(
+        std::sync::Arc::new(kek),
+        sqin_crypto::HmacKey::from_bytes([0xa5; 32]),
+    )
+}
+
+impl TestDb {
+    /// Connects without migrating, for upgrade tests.
+    pub async fn connect(&self) -> Store {
+        Store::connect(&self.url).await.unwrap()
+    }
+}
+
+/// Where any of `needles` appears in clear in the database: every column of
+/// every table, text or binary, as `table.column: needle`, sorted. The check behind
+/// "a database copy reveals no citizen".
+pub async fn find_in_clear(store: &Store, needles: &[&str]) -> Vec<String> {
+    use sqlx::Row;
+    let pool = store.pool();
+    let columns: Vec<(String, String, bool)> = match store.backend() {
+        Backend::Sqlite => {
+            let tables: Vec<String> = sqlx::query(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>(0))
+            .collect();
+            let mut out = Vec::new();
+            for table in tables {
+                for row in sqlx::query("SELECT name FROM pragma_table_info($1)")
+                    .bind(&table)
+                    .fetch_all(pool)
+                    .await
+                    .unwrap()
+                {
+                    out.push((table.clone(), row.get::<String, _>(0), false));
+                }
+            }
+            out
+        }
+        Backend::Postgres => sqlx::query(
+            "SELECT table_name::text, column_name::text, (data_type = 'bytea') AS binary
+             FROM information_schema.columns
+             WHERE table_schema = current_schema()
+               AND table_name IN (SELECT table_name FROM information_schema.tables
+                                  WHERE table_schema = current_schema() AND table_type = 'BASE TABLE')",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect(),
+    };
+    let mut found = Vec::new();
+    for (table, column, binary) in &columns {
+        let test = match (store.backend(), binary) {
+            (Backend::Sqlite, _) => {
+                format!("instr(CAST(\"{column}\" AS BLOB), CAST($1 AS BLOB)) > 0")
+            }
+            (Backend::Postgres, true) => {
+                format!("position(convert_to($1, 'UTF8') in \"{column}\") > 0")
+            }
+            (Backend::Postgres, false) => format!("strpos(\"{column}\"::text, $1) > 0"),
+        };
+        for needle in needles {
+            let hits: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM \"{table}\" WHERE {test}"))
+                .bind(*needle)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+                .get(0);
+            if hits > 0 {
+                found.push(format!("{table}.{column}: {needle}"));
+            }
+        }
+    }
+    found.sort();
+    found
+}

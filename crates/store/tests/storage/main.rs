@@ -6,6 +6,7 @@ mod ledger;
 mod passkeys;
 mod personal_data;
 mod repositories;
+mod sealed_register;
 mod staff;
 
 fn main() -> std::process::ExitCode {

@@ -54,8 +54,20 @@ both_backends!(
     async fn passkeys_and_user_handles(db: TestDb) {
         let store = db.open().await;
         let mut conn = store.pool().acquire().await.unwrap();
-        citizens::insert(&mut conn, &citizen("c1")).await.unwrap();
-        citizens::insert(&mut conn, &citizen("c2")).await.unwrap();
+        citizens::insert(
+            &mut conn,
+            &sqin_store::testing::register_vault(),
+            &citizen("c1"),
+        )
+        .await
+        .unwrap();
+        citizens::insert(
+            &mut conn,
+            &sqin_store::testing::register_vault(),
+            &citizen("c2"),
+        )
+        .await
+        .unwrap();
 
         // The first handle wins; a second node's candidate is discarded.
         assert_eq!(passkeys::user_handle(&mut conn, "c1").await.unwrap(), None);
@@ -155,7 +167,13 @@ both_backends!(
     async fn ceremonies_are_taken_once_by_their_browser(db: TestDb) {
         let store = db.open().await;
         let mut conn = store.pool().acquire().await.unwrap();
-        citizens::insert(&mut conn, &citizen("c1")).await.unwrap();
+        citizens::insert(
+            &mut conn,
+            &sqin_store::testing::register_vault(),
+            &citizen("c1"),
+        )
+        .await
+        .unwrap();
         let c = ceremony(1, CeremonyKind::Login, 7, 100);
         ceremonies::insert(&mut conn, &c).await.unwrap();
         assert!(matches!(
@@ -268,8 +286,20 @@ both_backends!(
     async fn security_events_are_listed_and_exported_once(db: TestDb) {
         let store = db.open().await;
         let mut conn = store.pool().acquire().await.unwrap();
-        citizens::insert(&mut conn, &citizen("c1")).await.unwrap();
-        citizens::insert(&mut conn, &citizen("c2")).await.unwrap();
+        citizens::insert(
+            &mut conn,
+            &sqin_store::testing::register_vault(),
+            &citizen("c1"),
+        )
+        .await
+        .unwrap();
+        citizens::insert(
+            &mut conn,
+            &sqin_store::testing::register_vault(),
+            &citizen("c2"),
+        )
+        .await
+        .unwrap();
         let a = security_events::insert(&mut conn, "c1", "sign_in", "{}", 10)
             .await
             .unwrap();

@@ -39,22 +39,41 @@ both_backends!(
         let store = db.open().await;
         let mut conn = store.pool().acquire().await.unwrap();
         let a = citizen("c1", "R-1");
-        citizens::insert(&mut conn, &a).await.unwrap();
+        citizens::insert(&mut conn, &sqin_store::testing::register_vault(), &a)
+            .await
+            .unwrap();
         assert_eq!(
-            citizens::by_id(&mut conn, "c1").await.unwrap(),
+            citizens::by_id(&mut conn, &sqin_store::testing::register_vault(), "c1")
+                .await
+                .unwrap(),
             Some(a.clone())
         );
         assert_eq!(
-            citizens::by_register_id(&mut conn, "R-1").await.unwrap(),
+            citizens::by_register_id(&mut conn, &sqin_store::testing::register_vault(), "R-1")
+                .await
+                .unwrap(),
             Some(a.clone())
         );
-        assert_eq!(citizens::by_id(&mut conn, "nope").await.unwrap(), None);
-        let dup = citizens::insert(&mut conn, &citizen("c2", "R-1")).await;
+        assert_eq!(
+            citizens::by_id(&mut conn, &sqin_store::testing::register_vault(), "nope")
+                .await
+                .unwrap(),
+            None
+        );
+        let dup = citizens::insert(
+            &mut conn,
+            &sqin_store::testing::register_vault(),
+            &citizen("c2", "R-1"),
+        )
+        .await;
         assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
         citizens::set_status(&mut conn, "c1", CitizenStatus::Enrolled, 200)
             .await
             .unwrap();
-        let got = citizens::by_id(&mut conn, "c1").await.unwrap().unwrap();
+        let got = citizens::by_id(&mut conn, &sqin_store::testing::register_vault(), "c1")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(got.status, CitizenStatus::Enrolled);
         assert_eq!(got.updated_at, 200);
         assert!(matches!(
@@ -69,9 +88,13 @@ both_backends!(
     async fn enrolment_codes_spend_once_expire_and_lock(db: TestDb) {
         let store = db.open().await;
         let mut conn = store.pool().acquire().await.unwrap();
-        citizens::insert(&mut conn, &citizen("c1", "R-1"))
-            .await
-            .unwrap();
+        citizens::insert(
+            &mut conn,
+            &sqin_store::testing::register_vault(),
+            &citizen("c1", "R-1"),
+        )
+        .await
+        .unwrap();
         enrolment::insert(&mut conn, &code(1, "c1", 1000))
             .await
             .unwrap();
@@ -252,14 +275,23 @@ both_backends!(
         let store = db.open().await;
         {
             let mut tx = store.begin().await.unwrap();
-            citizens::insert(&mut tx, &citizen("c1", "R-1"))
-                .await
-                .unwrap();
+            citizens::insert(
+                &mut tx,
+                &sqin_store::testing::register_vault(),
+                &citizen("c1", "R-1"),
+            )
+            .await
+            .unwrap();
             enrolment::insert(&mut tx, &code(1, "c1", 1000))
                 .await
                 .unwrap();
             // The second half of the write fails: the whole transaction goes.
-            let failed = citizens::insert(&mut tx, &citizen("c2", "R-1")).await;
+            let failed = citizens::insert(
+                &mut tx,
+                &sqin_store::testing::register_vault(),
+                &citizen("c2", "R-1"),
+            )
+            .await;
             assert!(failed.is_err());
             // Dropped without commit, as when the process dies mid-write.
         }
@@ -284,9 +316,13 @@ both_backends!(
         use sqin_store::sessions::{self, SessionRecord};
         let store = db.open().await;
         let mut conn = store.pool().acquire().await.unwrap();
-        citizens::insert(&mut conn, &citizen("c1", "R-1"))
-            .await
-            .unwrap();
+        citizens::insert(
+            &mut conn,
+            &sqin_store::testing::register_vault(),
+            &citizen("c1", "R-1"),
+        )
+        .await
+        .unwrap();
         let s = |id: u8| SessionRecord {
             id_hash: vec![id; 32],
             citizen_id: "c1".into(),

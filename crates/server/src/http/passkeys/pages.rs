@@ -176,7 +176,7 @@ pub(super) async fn account_page(
     Query(q): Query<AccountQuery>,
 ) -> PageResult {
     let mut c = state.store.pool().acquire().await?;
-    let citizen = citizens::by_id(&mut c, &session.citizen_id)
+    let citizen = citizens::by_id(&mut c, &state.register, &session.citizen_id)
         .await?
         .ok_or(PasskeyError::AccountUnavailable)?;
     let passkeys = state.passkeys.list(&mut c, &session.citizen_id).await?;
@@ -311,7 +311,7 @@ pub(super) async fn close_submit(
     }
     let citizen = {
         let mut c = state.store.pool().acquire().await?;
-        citizens::by_id(&mut c, &session.citizen_id)
+        citizens::by_id(&mut c, &state.register, &session.citizen_id)
             .await?
             .ok_or(PasskeyError::AccountUnavailable)?
     };
