@@ -94,6 +94,41 @@ pub async fn list(
     rows.iter().map(from_row).collect()
 }
 
+/// One line of the auditor's aggregate of the access register: how many
+/// acts of one kind, by one role, for one purpose, in a period. It names
+/// neither staff nor citizens.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AccessCount {
+    pub role: String,
+    pub action: String,
+    pub purpose: String,
+    pub count: i64,
+}
+
+/// The register's acts between `from` and `to`, counted by role, action
+/// and purpose.
+pub async fn counts(conn: &mut AnyConnection, from: i64, to: i64) -> Result<Vec<AccessCount>> {
+    let rows = sqlx::query(
+        "SELECT role, action, purpose, COUNT(*) AS n FROM staff_access_log
+         WHERE at >= $1 AND at < $2
+         GROUP BY role, action, purpose ORDER BY role, action, purpose",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AccessCount {
+                role: r.try_get("role")?,
+                action: r.try_get("action")?,
+                purpose: r.try_get("purpose")?,
+                count: r.try_get("n")?,
+            })
+        })
+        .collect()
+}
+
 /// How many look-ups one member of staff made since `since`.
 pub async fn lookups_since(conn: &mut AnyConnection, staff_id: &str, since: i64) -> Result<i64> {
     let row = sqlx::query(

@@ -173,8 +173,10 @@ both_backends!(
             "auditor",
         ];
         // What each route needs: its path, and the roles the PIA allows.
-        let gets: [(&str, &[&str]); 6] = [
+        let gets: [(&str, &[&str]); 8] = [
             ("/files", &["support", "registrar", "privacy-officer"]),
+            ("/keys", &["administrator"]),
+            ("/ledger", &["auditor"]),
             ("/staff", &["privacy-officer", "administrator"]),
             ("/review", &["privacy-officer"]),
             ("/complaints", &["privacy-officer"]),
@@ -202,6 +204,15 @@ both_backends!(
             if !may_look {
                 assert_eq!(status, 403, "{role} looked a file up");
                 assert_eq!(leaks(&html), None, "{role}");
+            }
+            for (path, allowed) in [
+                ("/keys/rotate", "administrator"),
+                ("/ledger/verify", "auditor"),
+            ] {
+                let r = staff.form(path, &[]).await;
+                if role != allowed {
+                    assert_eq!(r.status(), 403, "{role} {path}");
+                }
             }
             let r = staff.form("/letters/print", &[]).await;
             if role != "registrar" {
@@ -473,6 +484,90 @@ both_backends!(
         assert_eq!(status, 200);
         let (status, _) = agent.page("/files").await;
         assert_eq!(status, 200);
+        server.stop().await;
+    }
+);
+
+both_backends!(
+    async fn the_administrator_and_the_auditor_work_without_seeing_a_citizen(db: TestDb) {
+        let server = TestServer::start(db).await;
+        server.add_citizen("R-1").await;
+        let support = member(&server, "Agent", &["support"]).await;
+        let (status, _) = lookup(&support, "R-1", "account-service", "T-1", &[]).await;
+        assert_eq!(status, 200);
+        let mut admin = member(&server, "Admin", &["administrator"]).await;
+        let auditor = member(&server, "Auditor", &["auditor"]).await;
+
+        // Key rotation: a sensitive action, then on the record by badge.
+        let (status, html) = admin.page("/keys").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("current") && html.contains("next"), "{html}");
+        let before = server.services.key_ring().signing_key().kid().to_owned();
+        server.advance(6 * 60);
+        let r = admin.form("/keys/rotate", &[]).await;
+        assert_eq!(r.status(), 401, "stale re-authentication");
+        admin.reauth().await;
+        let r = admin.form("/keys/rotate", &[]).await;
+        assert_eq!(r.status(), 303);
+        let after = server.services.key_ring().signing_key().kid().to_owned();
+        assert_ne!(before, after, "this node signs with the new key at once");
+        let (_, html) = admin.page(&location(&r).unwrap()).await;
+        assert!(html.contains(&after), "{html}");
+
+        // The auditor: counts that name no one, and a verification that is
+        // itself recorded.
+        let (status, html) = auditor.page("/ledger").await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("staff_access") || html.contains("governance"),
+            "{html}"
+        );
+        assert!(html.contains("file.lookup"), "{html}");
+        assert_eq!(leaks(&html), None);
+        assert!(
+            !html.contains(&support.badge),
+            "no staff named in aggregates"
+        );
+        let vkey = server.services.ledger.vkey();
+        let r = auditor
+            .form("/ledger/verify", &[("vkey", &vkey), ("checkpoints", "")])
+            .await;
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"verified\""), "{html}");
+        // A wrong key is an answer on the page, not a server error.
+        let other = "sqin.example+00000000+AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let r = auditor
+            .form("/ledger/verify", &[("vkey", other), ("checkpoints", "")])
+            .await;
+        let status = r.status();
+        let html = r.text().await.unwrap();
+        assert!(
+            (status == 200 && html.contains("id=\"verify-failed\"")) || status == 400,
+            "{status}: {html}"
+        );
+
+        sqin_ledger_service::sequence(
+            &mut server.services.store.pool().acquire().await.unwrap(),
+            &server.services.ledger,
+        )
+        .await
+        .unwrap();
+        let mut conn = server.services.store.pool().acquire().await.unwrap();
+        let entries = sqin_store::ledger::entries_of_kind(&mut conn, "governance")
+            .await
+            .unwrap();
+        drop(conn);
+        let text: Vec<String> = entries
+            .iter()
+            .map(|e| String::from_utf8_lossy(&e.entry).into_owned())
+            .collect();
+        let by = |badge: &str, what: &str| {
+            text.iter()
+                .any(|t| t.contains(&format!("\"{badge}\"")) && t.contains(what))
+        };
+        assert!(by(&admin.badge, "keys.rotated"), "{text:?}");
+        assert!(by(&auditor.badge, "ledger.verified"), "{text:?}");
         server.stop().await;
     }
 );

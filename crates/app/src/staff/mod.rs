@@ -14,6 +14,8 @@
 //!   address.
 //! - [`review`]: the privacy officer's review of the access register, with
 //!   flags and alerts.
+//! - [`operations`]: the roles that see no citizen: key rotation for the
+//!   administrator, ledger verification and aggregates for the auditor.
 //!
 //! Everything about a citizen is written twice, in the transaction of the
 //! act: in the staff access register (pseudonymous, kept for the PIA's
@@ -31,6 +33,7 @@ use crate::{AppResult, Services};
 pub mod directory;
 pub mod files;
 pub mod letters;
+pub mod operations;
 pub mod requests;
 pub mod review;
 pub mod session;

@@ -101,6 +101,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "staff_letters.html",
         include_str!("../../templates/staff_letters.html"),
     ),
+    (
+        "staff_keys.html",
+        include_str!("../../templates/staff_keys.html"),
+    ),
+    (
+        "staff_ledger.html",
+        include_str!("../../templates/staff_ledger.html"),
+    ),
 ];
 
 /// Unix seconds as an unambiguous date and time in UTC ("2026-03-02 14:05 UTC").

@@ -468,3 +468,17 @@ pub async fn entries_of_kind(conn: &mut AnyConnection, kind: &str) -> Result<Vec
     .await?;
     rows.iter().map(entry_from_row).collect()
 }
+
+/// How many entries of each kind the log holds, and since when: the
+/// auditor's aggregate view, which names no one.
+pub async fn counts_by_kind(conn: &mut AnyConnection) -> Result<Vec<(String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT kind, COUNT(*) AS n, MIN(created_at) AS first FROM ledger_entries
+         GROUP BY kind ORDER BY kind",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("kind")?, r.try_get("n")?, r.try_get("first")?)))
+        .collect()
+}

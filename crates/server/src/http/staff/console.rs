@@ -23,7 +23,7 @@ type PageResult = Result<Response, PageError>;
 
 /// What the layout of every console page needs to know of the member.
 #[derive(Debug, Serialize)]
-struct Me {
+pub(super) struct Me {
     badge: String,
     name: String,
     roles: Vec<String>,
@@ -34,9 +34,11 @@ struct Me {
     review: bool,
     complaints: bool,
     letters: bool,
+    keys: bool,
+    ledger: bool,
 }
 
-fn me(state: &AppState, actor: &StaffActor) -> Me {
+pub(super) fn me(state: &AppState, actor: &StaffActor) -> Me {
     let may = |a| actor.may(state, a);
     Me {
         badge: actor.member.badge.clone(),
@@ -57,15 +59,17 @@ fn me(state: &AppState, actor: &StaffActor) -> Me {
         review: may(StaffAction::AccessReview),
         complaints: may(StaffAction::ComplaintsHandle),
         letters: may(StaffAction::LettersPrint),
+        keys: may(StaffAction::KeysRotate),
+        ledger: may(StaffAction::LedgerVerify),
     }
 }
 
-fn see_other(page: &Page, to: &str) -> Response {
+pub(super) fn see_other(page: &Page, to: &str) -> Response {
     page.finish(Redirect::to(to).into_response())
 }
 
 /// A calendar day (YYYY-MM-DD) as the Unix time of its start, UTC.
-fn day(text: &str) -> Option<i64> {
+pub(super) fn day(text: &str) -> Option<i64> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(text.trim(), format)
         .ok()

@@ -23,6 +23,7 @@ use crate::web::{cookie, PageErrorSpec, Surface};
 
 mod auth;
 mod console;
+mod operations;
 
 /// The staff session cookie: `__Host-` under TLS (no sibling subdomain can
 /// set it), a plain name on local HTTP.
@@ -124,6 +125,10 @@ pub fn router(state: AppState) -> Router {
         .route("/complaints/answer", post(console::answer_complaint))
         .route("/letters", get(console::letters_page))
         .route("/letters/print", post(console::print_letters))
+        .route("/keys", get(operations::keys_page))
+        .route("/keys/rotate", post(operations::rotate_keys))
+        .route("/ledger", get(operations::ledger_page))
+        .route("/ledger/verify", post(operations::verify_ledger))
         .route("/api/staff/enrol/start", post(auth::enrol_start))
         .route("/api/staff/enrol/finish", post(auth::enrol_finish))
         .route("/api/staff/login/start", post(auth::login_start))
