@@ -152,6 +152,35 @@ both_backends!(
             .2
             .contains(&"citizen.birthdate (checked)".to_owned()));
         assert_eq!(accesses[2].1, "privacy-officer");
+        // ... and on the page "Who looked at my file", in words.
+        let cookie = server.sign_in(&citizen.id).await;
+        let page = server
+            .client()
+            .get(server.url("/account/history/staff"))
+            .header(reqwest::header::COOKIE, &cookie)
+            .header(reqwest::header::ACCEPT_LANGUAGE, "en")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for shown in [
+            support.badge.as_str(),
+            "Support agent",
+            "Opened your file",
+            "Serve the citizen",
+            "T-2026-0042",
+            "Date of birth (checked, not shown)",
+            "Privacy officer",
+        ] {
+            assert!(page.contains(shown), "{shown} missing from {page}");
+        }
+        assert_eq!(
+            leaks(&page.replace("Aline", "")),
+            None,
+            "only the citizen's own name"
+        );
         let text = serde_json::to_string(&history).unwrap();
         assert!(
             !text.contains("Aline") && !text.contains("1984-03-02"),

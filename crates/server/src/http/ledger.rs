@@ -362,9 +362,37 @@ struct StaffAccessView {
     at: i64,
     staff_id: String,
     role: String,
+    /// What was done ("Opened your file"), for entries that say.
+    act: Option<String>,
     purpose: String,
+    reference: Option<String>,
     seen: Vec<String>,
     seq: u64,
+}
+
+/// An element as a look-up recorded it: its id, with " (checked)" when the
+/// role only verified it against what the caller said.
+fn element_label(page: &Page, recorded: &str) -> String {
+    match recorded.strip_suffix(" (checked)") {
+        Some(id) => format!(
+            "{} ({})",
+            label(page, "element", id),
+            page.t("ledger.checked")
+        ),
+        None => label(page, "element", recorded),
+    }
+}
+
+/// The page's words for an id of the PIA (a role, a purpose, an element,
+/// an action), or the id itself when the catalog has none.
+fn label(page: &Page, prefix: &str, id: &str) -> String {
+    let key = format!("{prefix}.{id}");
+    let text = page.t(&key);
+    if text == key {
+        id.to_owned()
+    } else {
+        text
+    }
 }
 
 fn consent_view(page: &Page, c: &history::ConsentView) -> ConsentView {
@@ -498,13 +526,17 @@ async fn staff_page(
                 role,
                 purpose,
                 seen,
+                action,
+                reference,
                 ..
             }) => Some(StaffAccessView {
                 at: e.time_unix,
                 staff_id: staff_id.clone(),
-                role: role.clone(),
-                purpose: purpose.clone(),
-                seen: seen.clone(),
+                role: label(&page, "role", role),
+                act: action.as_deref().map(|a| label(&page, "act", a)),
+                purpose: label(&page, "purpose", purpose),
+                reference: reference.clone(),
+                seen: seen.iter().map(|s| element_label(&page, s)).collect(),
                 seq: e.seq,
             }),
             _ => None,
