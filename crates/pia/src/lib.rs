@@ -58,6 +58,7 @@
 )]
 
 mod check;
+mod governance;
 pub mod model;
 mod render;
 mod retention;
@@ -229,5 +230,12 @@ impl Pia {
     /// The complete inventory as a Markdown document for reviewers.
     pub fn render_markdown(&self) -> String {
         render::render(&self.inventory)
+    }
+
+    /// The governance rules (`governance.md`) with their generated staff
+    /// roles section brought up to date from the inventory; `None` when the
+    /// text lacks the section's markers.
+    pub fn sync_governance(&self, governance_md: &str) -> Option<String> {
+        governance::with_block(governance_md, &governance::roles_block(&self.inventory))
     }
 }

@@ -780,3 +780,41 @@ fn the_rendered_inventory_in_pia_is_current() {
          `SQIN_PIA_BLESS=1 cargo test -p sqin-pia` and commit both"
     );
 }
+
+#[test]
+fn the_governance_rules_agree_with_the_inventory() {
+    let pia = real();
+    let path = pia_dir().join("governance.md");
+    let on_disk = std::fs::read_to_string(&path).unwrap();
+    let synced = pia
+        .sync_governance(&on_disk)
+        .expect("pia/governance.md has the generated staff roles section and its markers");
+    if std::env::var_os("SQIN_PIA_BLESS").is_some() {
+        std::fs::write(&path, &synced).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        on_disk == synced,
+        "the staff roles in pia/governance.md disagree with pia/inventory.toml; regenerate with \
+         `SQIN_PIA_BLESS=1 cargo test -p sqin-pia` and commit both"
+    );
+    // Every staff role is in it, with each of its actions.
+    for role in pia.inventory.roles.iter().filter(|r| !r.actions.is_empty()) {
+        assert!(on_disk.contains(&format!("(`{}`)", role.id)), "{}", role.id);
+    }
+}
+
+#[test]
+fn the_generated_governance_section_replaces_only_itself() {
+    let pia = real();
+    let text = format!(
+        "before\n{}\nstale\n{}\nafter\n",
+        crate::governance::BEGIN,
+        crate::governance::END
+    );
+    let synced = pia.sync_governance(&text).unwrap();
+    assert!(synced.starts_with("before\n") && synced.ends_with("after\n"));
+    assert!(!synced.contains("stale") && synced.contains("`support`"));
+    assert_eq!(pia.sync_governance(&synced).unwrap(), synced);
+    assert!(pia.sync_governance("no markers").is_none());
+}
