@@ -56,7 +56,11 @@ document.addEventListener("DOMContentLoaded", () => {
         const cred = await navigator.credentials.get({ publicKey: requestOptions(started.publicKey) });
         await post("/api/staff/reauth/finish", { ceremony: started.ceremony, credential: credentialJSON(cred) });
         say(reauth, "done");
-        window.location.reload();
+        // The page again, fetched anew (GET), or the form's page when this
+        // one answered a form (data-return): never a reload, which would
+        // send the form again (a second recorded look-up, a second
+        // decision).
+        window.location.assign(reauth.dataset.return || window.location.pathname + window.location.search);
       } catch (err) {
         say(reauth, messageFor(err), "error");
       } finally {

@@ -408,6 +408,20 @@ pub async fn holders_of(conn: &mut AnyConnection, role: &str, now: i64) -> Resul
     Ok(row.try_get("n")?)
 }
 
+/// The members of staff (distinct ids) who hold `role` now.
+pub async fn holder_ids(conn: &mut AnyConnection, role: &str, now: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT m.id AS id FROM staff_grants g JOIN staff_members m ON m.id = g.staff_id
+         WHERE g.role = $1 AND g.revoked_at IS NULL AND g.expires_at > $2 AND m.disabled_at IS NULL
+         ORDER BY m.id",
+    )
+    .bind(role)
+    .bind(now)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+}
+
 pub async fn revoke_grant(conn: &mut AnyConnection, id: &str, by: &str, now: i64) -> Result<bool> {
     Ok(sqlx::query(
         "UPDATE staff_grants SET revoked_at = $3, revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL",

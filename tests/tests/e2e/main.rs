@@ -31,6 +31,7 @@ mod retention_schedule;
 mod server;
 mod shutdown;
 mod staff_access;
+mod staff_browser;
 mod staff_support;
 mod tls;
 mod trusted_proxies;

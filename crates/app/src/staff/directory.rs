@@ -105,9 +105,9 @@ async fn create_member(
 
 /// The operator's bootstrap (`sqin staff invite` on the server host): a
 /// member of staff with `role` granted at once, recorded as an operator
-/// action. Refused once somebody holding a live role could grant it from
-/// the console: after the first privacy officer and administrator, staff
-/// are invited in the console, with four eyes.
+/// action. Refused once the console can grant it with four eyes (one
+/// member of staff may ask for it and another may approve it): after the
+/// first privacy officer and administrator, staff are invited there.
 pub async fn bootstrap_invite(
     services: &Services,
     name: &str,
@@ -119,14 +119,28 @@ pub async fn bootstrap_invite(
     let now = services.now();
     let mut conn = services.store.pool().acquire().await?;
     let mut tx = sqin_store::begin_on(&mut conn).await?;
+    // The console can grant the role once one person may ask for it and a
+    // different person may approve it; until then only the operator can
+    // (the first privacy officer and administrator, or a second holder of
+    // a role only one person holds).
+    let mut requesters = std::collections::BTreeSet::new();
+    let mut approvers = std::collections::BTreeSet::new();
     for grantor in services.staff_policy.roles() {
-        let may_grant = grantor.may(StaffAction::GrantApprove) && grantor.may_grant.contains(role);
-        if may_grant && staff::holders_of(&mut tx, &grantor.id, now).await? > 0 {
-            return Err(AppError::Refused(format!(
-                "a member of staff in role {} can already grant {role}: invite from the staff console, where a second person approves",
-                grantor.id
-            )));
+        if !grantor.may_grant.contains(role) {
+            continue;
         }
+        let holders = staff::holder_ids(&mut tx, &grantor.id, now).await?;
+        if grantor.may(StaffAction::StaffInvite) {
+            requesters.extend(holders.iter().cloned());
+        }
+        if grantor.may(StaffAction::GrantApprove) {
+            approvers.extend(holders);
+        }
+    }
+    if requesters.iter().any(|r| approvers.iter().any(|a| a != r)) {
+        return Err(AppError::Refused(format!(
+            "two members of staff can already grant {role} in the staff console (one asks, the other approves): invite from there"
+        )));
     }
     let (member, code, expires_at) = create_member(&mut tx, name, OPERATOR, now).await?;
     staff::insert_grant(

@@ -109,6 +109,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "staff_ledger.html",
         include_str!("../../templates/staff_ledger.html"),
     ),
+    (
+        "staff_reauth.html",
+        include_str!("../../templates/staff_reauth.html"),
+    ),
 ];
 
 /// Unix seconds as an unambiguous date and time in UTC ("2026-03-02 14:05 UTC").

@@ -778,18 +778,9 @@ both_backends!(
 both_backends!(
     async fn the_operator_bootstraps_the_staff_plane_and_no_command_shows_a_file(db: TestDb) {
         let sqin = Sqin::new(&db);
-        // The first administrator, then the first privacy officer.
-        let out = sqin.ok(&[
-            "staff",
-            "invite",
-            "--name",
-            "Ada Admin",
-            "--role",
-            "administrator",
-        ]);
-        let admin: serde_json::Value = serde_json::from_str(&out).unwrap();
-        assert!(admin["badge"].as_str().unwrap().starts_with("Agent "));
-        assert!(admin["invitation_code"].as_str().unwrap().len() >= 20);
+        // The first privacy officer, then the first administrator (in
+        // either order: one privacy officer alone cannot grant with four
+        // eyes).
         let out = sqin.ok(&[
             "staff",
             "invite",
@@ -799,10 +790,33 @@ both_backends!(
             "privacy-officer",
         ]);
         let officer: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(officer["badge"].as_str().unwrap().starts_with("Agent "));
+        assert!(officer["invitation_code"].as_str().unwrap().len() >= 20);
+        let out = sqin.ok(&[
+            "staff",
+            "invite",
+            "--name",
+            "Ada Admin",
+            "--role",
+            "administrator",
+        ]);
+        let admin: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_ne!(officer["badge"], admin["badge"]);
+        // Only a privacy officer may grant that role, and nobody approves
+        // their own request: the operator adds the second one.
+        sqin.ok(&[
+            "staff",
+            "invite",
+            "--name",
+            "Second Officer",
+            "--role",
+            "privacy-officer",
+        ]);
         // After that, the console with four eyes: the CLI refuses.
-        let err = sqin.fails(&["staff", "invite", "--name", "Sam", "--role", "support"]);
-        assert!(err.contains("staff console"), "{err}");
+        for role in ["support", "privacy-officer", "administrator"] {
+            let err = sqin.fails(&["staff", "invite", "--name", "Sam", "--role", role]);
+            assert!(err.contains("staff console"), "{role}: {err}");
+        }
         let err = sqin.fails(&["staff", "invite", "--name", "Sam", "--role", "overlord"]);
         assert!(err.contains("no staff role"), "{err}");
         // Both invitations are public governance entries of the operator.
@@ -819,7 +833,7 @@ both_backends!(
             text.iter()
                 .filter(|t| t.contains("staff.invited") && t.contains("\"operator\""))
                 .count(),
-            2,
+            3,
             "{text:?}"
         );
 

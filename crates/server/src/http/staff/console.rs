@@ -94,19 +94,26 @@ pub(super) async fn home(
 // ---------------------------------------------------------------- files
 
 /// The look-up form: the purposes the member's role may state, and the
-/// elements it may only check.
+/// elements it may only check. The register id is not among them: the file
+/// is opened by it, so the look-up itself is its check (recorded as such),
+/// and a second "Register id" field would only repeat the first one's name.
 pub(super) async fn files_form(
     page: Page,
     State(state): State<AppState>,
     StaffSignedIn(actor): StaffSignedIn,
 ) -> PageResult {
     let role = actor.role_for(&state, StaffAction::FileLookup)?;
+    let verifiable: Vec<&String> = role
+        .verifiable
+        .iter()
+        .filter(|e| e.as_str() != "citizen.register_id")
+        .collect();
     Ok(page.render(
         "staff_files.html",
         minijinja::context! {
             me => me(&state, &actor),
             purposes => role.lookup_purposes,
-            verifiable => role.verifiable,
+            verifiable => verifiable,
         },
     ))
 }
@@ -139,6 +146,8 @@ pub(super) async fn open_file(
         "staff_file.html",
         minijinja::context! {
             me => me(&state, &actor),
+            // This page answers a form: a confirmation leads to the form.
+            reauth_return => "/files",
             file => view,
             purpose => field("purpose"),
             reference => field("reference"),
@@ -288,6 +297,7 @@ pub(super) async fn invite(
         "staff_invited.html",
         minijinja::context! {
             me => me(&state, &actor),
+            reauth_return => "/staff",
             badge => invitation.member.badge,
             name => invitation.member.display_name,
             role => form.role,

@@ -8,7 +8,7 @@
 //! the member may then do is decided by `sqin-app` from the PIA's roles,
 //! on every request, and a refusal is a 403 that says nothing of the
 //! subject.
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -19,7 +19,7 @@ use sqin_app::staff::StaffActor;
 
 use super::error::ApiError;
 use super::AppState;
-use crate::web::{cookie, PageErrorSpec, Surface};
+use crate::web::{cookie, Page, PageError, PageErrorSpec, Surface};
 
 mod auth;
 mod console;
@@ -90,6 +90,47 @@ fn sign_in_first() -> ApiError {
     }
 }
 
+/// A sensitive action refused because the member's last passkey
+/// confirmation is older than five minutes gets the console's page that
+/// offers the confirmation (the shared error page has none, nor the
+/// console's navigation), which then leads back to the form's page, where
+/// the member does it again: nothing was done. Inside [`render_errors`],
+/// which made the request's [`Page`].
+///
+/// [`render_errors`]: crate::web::render_errors
+async fn confirm_first(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let back = form_page(request.uri().path());
+    let token = staff_token(request.headers(), secure(&state));
+    let page = request.extensions().get::<Page>().cloned();
+    let response = next.run(request).await;
+    let stale = PageError::from(sqin_app::AppError::ReauthenticationRequired).spec;
+    if response.extensions().get::<PageErrorSpec>() != Some(&stale) {
+        return response;
+    }
+    let (Some(page), Some(token)) = (page, token) else {
+        return response;
+    };
+    let Ok(Some(actor)) = sqin_app::staff::session::actor(&state, &token).await else {
+        return response;
+    };
+    page.render_status(
+        StatusCode::UNAUTHORIZED,
+        "staff_reauth.html",
+        minijinja::context! {
+            me => console::me(&state, &actor),
+            reauth_return => back,
+        },
+    )
+}
+
+/// The console page a form is posted from: its route's first segment
+/// (`/requests/decide` and `/requests` from `/requests`, `/staff/invite`
+/// from `/staff`, `/keys/rotate` from `/keys`).
+fn form_page(path: &str) -> String {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    format!("/{first}")
+}
+
 /// Marks every request of the staff listener, so pages take the console's
 /// origin and cookies.
 async fn staff_surface(mut request: Request, next: Next) -> Response {
@@ -138,6 +179,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::asset_routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            confirm_first,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             crate::web::render_errors,
         ))
         .route_layer(axum::middleware::from_fn(staff_surface))
@@ -155,4 +200,23 @@ async fn no_framing_no_cache(request: Request, next: Next) -> Response {
         HeaderValue::from_static("no-store, private"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::form_page;
+
+    #[test]
+    fn a_refused_form_leads_back_to_the_page_it_is_posted_from() {
+        for (posted, page) in [
+            ("/requests/decide", "/requests"),
+            ("/requests", "/requests"),
+            ("/staff/invite", "/staff"),
+            ("/review/alerts/acknowledge", "/review"),
+            ("/keys/rotate", "/keys"),
+            ("/", "/"),
+        ] {
+            assert_eq!(form_page(posted), page, "{posted}");
+        }
+    }
 }

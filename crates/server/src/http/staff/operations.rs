@@ -153,6 +153,8 @@ pub(super) async fn verify_ledger(
         "staff_ledger.html",
         minijinja::context! {
             me => me(&state, &actor),
+            // This page answers a form: a confirmation leads to the form.
+            reauth_return => "/ledger",
             aggregates => aggregates,
             vkey => state.ledger.vkey(),
             report => outcome.as_ref().ok(),
