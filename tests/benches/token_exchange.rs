@@ -75,14 +75,18 @@ async fn setup(db: TestDb) -> Setup {
     )
     .await
     .unwrap();
+    let registration = sqin_oidc::client::ClientRegistration {
+        name: "Bench".into(),
+        redirect_uris: vec![CB.into()],
+        scopes: vec!["openid profile".into()],
+        ..Default::default()
+    };
+    let bounds = sqin_tests::fixture_bounds(&registration);
     let reg = sqin_oidc::client::register(
         &mut conn,
-        sqin_oidc::client::ClientRegistration {
-            name: "Bench".into(),
-            redirect_uris: vec![CB.into()],
-            scopes: vec!["openid profile".into()],
-            ..Default::default()
-        },
+        registration,
+        &bounds,
+        sqin_store::clients::ClientStatus::Active,
         services.now(),
     )
     .await

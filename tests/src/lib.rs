@@ -236,14 +236,69 @@ impl TestServer {
         format!("{}={}", sqin_session::SESSION_COOKIE, token.expose())
     }
 
+    /// Registers an active client straight into the store, as a test
+    /// fixture: within bounds made to fit it (its own scopes, every claim,
+    /// its hosts, its sector), since most tests are about the protocol, not
+    /// the PIA. The PIA's bounds are tested through `sqin_app::clients`
+    /// (`tests/tests/e2e/relying_parties*.rs`).
     pub async fn register_client(
         &self,
         registration: sqin_oidc::client::ClientRegistration,
     ) -> sqin_oidc::client::RegisteredClient {
+        let bounds = fixture_bounds(&registration);
         let mut conn = self.services.store.pool().acquire().await.unwrap();
-        sqin_oidc::client::register(&mut conn, registration, self.now())
-            .await
-            .unwrap()
+        sqin_oidc::client::register(
+            &mut conn,
+            registration,
+            &bounds,
+            sqin_store::clients::ClientStatus::Active,
+            self.now(),
+        )
+        .await
+        .unwrap()
+    }
+}
+
+/// Bounds that admit `reg` as it is (see [`TestServer::register_client`]).
+pub fn fixture_bounds(
+    reg: &sqin_oidc::client::ClientRegistration,
+) -> sqin_oidc::client::RegistrationBounds {
+    let host = |u: &String| {
+        url::Url::parse(u).ok().and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
+        })
+    };
+    let mut hosts: Vec<String> = reg
+        .redirect_uris
+        .iter()
+        .chain(&reg.post_logout_redirect_uris)
+        .chain(reg.backchannel_logout_uri.iter())
+        .chain(reg.jwks_uri.iter())
+        .filter_map(host)
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    let sector = reg
+        .sector
+        .clone()
+        .or_else(|| reg.redirect_uris.first().and_then(host))
+        .unwrap_or_default();
+    sqin_oidc::client::RegistrationBounds {
+        entry: "test-fixture".into(),
+        scopes: sqin_oidc::claims::SCOPES
+            .iter()
+            .map(|s| s.name.to_owned())
+            .collect(),
+        claims: sqin_oidc::claims::all_claims()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        sector,
+        hosts,
+        public_subject: true,
+        purpose: "A test service".into(),
+        purpose_fr: "Un service d'essai".into(),
     }
 }
 

@@ -29,6 +29,10 @@ pub enum AppError {
         "confirm with your passkey first: this action needs a sign-in of the last few minutes"
     )]
     ReauthenticationRequired,
+    /// The edit was made against a version that is no longer current
+    /// (a stale ETag): nothing was written; read it again.
+    #[error("{0}")]
+    Stale(String),
     /// Too many attempts; try again after `retry_after` seconds.
     #[error("too many attempts; try again in {retry_after} s")]
     RateLimited { retry_after: i64 },

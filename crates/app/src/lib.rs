@@ -24,6 +24,7 @@
 
 pub mod account;
 pub mod backchannel;
+pub mod clients;
 pub mod clock;
 pub mod complaints;
 mod error;

@@ -57,6 +57,8 @@ pub struct Services {
     pub staff_policy: Arc<sqin_staff::StaffPolicy>,
     /// Staff passkeys, on the staff console's origin.
     pub staff_passkeys: sqin_webauthn::StaffPasskeys,
+    /// Fetches the keys clients publish at their `jwks_uri`.
+    pub client_keys: Arc<crate::clients::jwks_uri::JwksFetcher>,
     /// Keys the pseudonymous citizen references of the staff access
     /// register (a keyed hash of the register id).
     pub staff_key: HmacKey,
@@ -147,6 +149,19 @@ async fn server_hmac_key(
     }
 }
 
+fn client_key_fetcher(
+    settings: &Settings,
+) -> Result<crate::clients::jwks_uri::JwksFetcher, AppError> {
+    let roots = match &settings.jwks_uri_ca_file {
+        Some(path) => Some(
+            std::fs::read(path).during(format!("reading jwks_uri_ca_file {}", path.display()))?,
+        ),
+        None => None,
+    };
+    crate::clients::jwks_uri::JwksFetcher::new(settings.jwks_uri_allow_private, roots.as_deref())
+        .or_else(|e| failed("configuring the fetching of clients' keys", e))
+}
+
 /// Seals the register rows an older version stored in clear (see
 /// migration 0013), before anything reads them.
 async fn seal_register(
@@ -196,6 +211,7 @@ pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> Result<Services,
         sqin_webauthn::Limits::default(),
     )?;
     let staff_key = secret("staff-access-key").await?;
+    let client_keys = Arc::new(client_key_fetcher(&settings)?);
     let staff_passkeys = sqin_webauthn::StaffPasskeys::new(&settings.staff_url)?;
     let staff_policy = Arc::new(sqin_staff::StaffPolicy::from_pia(&pia.pia));
     let ledger = sqin_ledger_service::Ledger::open(
@@ -237,6 +253,7 @@ pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> Result<Services,
         staff_policy,
         staff_passkeys,
         staff_key,
+        client_keys,
     })
 }
 
@@ -266,6 +283,7 @@ impl Services {
             },
             ledger: self.recorder.clone(),
             register: self.register.clone(),
+            remote_jwks: self.client_keys.clone(),
             clients: self.clients.clone(),
             verified: self.verified_tokens.clone(),
             revoked: self.revoked_tokens.clone(),

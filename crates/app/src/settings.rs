@@ -37,6 +37,10 @@ pub struct Settings {
     pub pia_file: Option<PathBuf>,
     /// The ledger's witnesses.
     pub ledger_witnesses: Vec<LedgerWitness>,
+    /// Whether clients' `jwks_uri` may be on private addresses.
+    pub jwks_uri_allow_private: bool,
+    /// Extra CA certificates (PEM) for clients' `jwks_uri`.
+    pub jwks_uri_ca_file: Option<PathBuf>,
 }
 
 /// Where the key-encryption key lives.
@@ -87,6 +91,8 @@ impl Settings {
             ledger_purge_interval_secs: 3600,
             pia_file: None,
             ledger_witnesses: Vec::new(),
+            jwks_uri_allow_private: false,
+            jwks_uri_ca_file: None,
         }
     }
 

@@ -109,6 +109,9 @@ pub async fn userinfo(
     let client = clients::get(conn, &grant.client_id)
         .await?
         .ok_or_else(|| invalid_token("the client is no longer registered"))?;
+    if client.status != sqin_store::clients::ClientStatus::Active {
+        return Err(invalid_token("the client is not active"));
+    }
     let citizen = citizens::by_id(conn, &provider.register, &citizen_id)
         .await?
         .ok_or_else(|| invalid_token("the account no longer exists"))?;

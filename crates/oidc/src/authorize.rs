@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqin_crypto::{b64url, random_bytes, random_token, sha256, HmacKey};
 use sqin_session::{acr, AuthenticatedSession};
 use sqin_store::auth_requests::{self, AuthRequestRecord};
-use sqin_store::clients::{self, ClientRecord};
+use sqin_store::clients::{self, ClientRecord, ClientStatus};
 use sqin_store::consents::{self, ConsentRecord};
 use sqin_store::grants::{self, CodeRecord, GrantRecord};
 use sqin_store::{begin_on, Connection};
@@ -53,6 +53,9 @@ pub struct ConsentPrompt {
     pub request_id: String,
     pub client_name: String,
     pub purpose: String,
+    /// The name and purpose in French, when the registration has them.
+    pub client_name_fr: Option<String>,
+    pub purpose_fr: Option<String>,
     /// Claims the client will receive, in catalog order.
     pub claims: Vec<String>,
     /// Whether long-lived access (`offline_access`) is asked for.
@@ -114,6 +117,9 @@ pub async fn begin(
         .await
         .map_err(|_| no_redirect("the service is temporarily unavailable"))?
         .ok_or_else(|| no_redirect("the client is not registered with this provider"))?;
+    if let Some(why) = unavailable_for_sign_in(&client) {
+        return Err(no_redirect(why));
+    }
     let redirect_uri =
         get(params, "redirect_uri").ok_or_else(|| no_redirect("redirect_uri is missing"))?;
     if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
@@ -458,6 +464,9 @@ pub async fn next_step(
         .await
         .map_err(|_| AuthorizeError::NoRedirect("the service is temporarily unavailable".into()))?
         .ok_or_else(|| AuthorizeError::NoRedirect("the client is no longer registered".into()))?;
+    if let Some(why) = unavailable_for_sign_in(&client) {
+        return Err(AuthorizeError::NoRedirect(why.into()));
+    }
     let prompt_none = req.prompt.as_deref() == Some("none");
     let fail = |code: ErrorCode, d: &str| {
         Next::Redirect(error_redirect(
@@ -522,6 +531,8 @@ pub async fn next_step(
         request_id: req.id.clone(),
         client_name: client.name.clone(),
         purpose: client.purpose.clone(),
+        client_name_fr: client.name_fr.clone(),
+        purpose_fr: client.purpose_fr.clone(),
         claims: wanted,
         offline_access: offline,
         ui_locales: req.ui_locales.clone(),
@@ -574,6 +585,9 @@ pub async fn decide(
         .await
         .map_err(unavailable)?
         .ok_or_else(|| AuthorizeError::NoRedirect("the client is no longer registered".into()))?;
+    if let Some(why) = unavailable_for_sign_in(&client) {
+        return Err(AuthorizeError::NoRedirect(why.into()));
+    }
     if decision == Decision::Deny {
         consume(conn, &req.id, now).await?;
         return Ok(error_redirect(
@@ -726,4 +740,18 @@ async fn issue_code(
     }
     pairs.push(("iss", provider.issuer.as_str()));
     Ok(Next::Redirect(redirect_with(&req.redirect_uri, &pairs)))
+}
+
+/// Why a client cannot take citizens through sign-in now, if it cannot.
+/// Shown on sqin's own page, never sent to the client's redirect URI.
+fn unavailable_for_sign_in(client: &ClientRecord) -> Option<&'static str> {
+    match client.status {
+        ClientStatus::Active => None,
+        ClientStatus::Pending => Some(
+            "this service is not yet approved to use sign-in with sqin; try again later or contact the service",
+        ),
+        ClientStatus::Suspended => Some(
+            "this service's use of sign-in with sqin is suspended; contact the service",
+        ),
+    }
 }

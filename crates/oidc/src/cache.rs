@@ -28,6 +28,14 @@ impl ClientCache {
         }
     }
 
+    /// Drops this node's copy of a client that just changed (other nodes
+    /// see the change when their copy expires).
+    pub fn forget(&self, client_id: &str) {
+        if let Ok(mut map) = self.entries.write() {
+            map.remove(client_id);
+        }
+    }
+
     pub async fn get(
         &self,
         conn: &mut LazyConnection,

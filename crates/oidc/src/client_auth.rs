@@ -10,7 +10,7 @@ const ASSERTION_LEEWAY_SECS: i64 = 30;
 use sqin_crypto::HashedSecret;
 use std::sync::Arc;
 
-use sqin_store::clients::{AuthMethod, ClientRecord, ClientType};
+use sqin_store::clients::{AuthMethod, ClientRecord, ClientStatus, ClientType};
 use sqin_store::{grants, LazyConnection};
 
 use crate::error::OAuthError;
@@ -60,7 +60,32 @@ async fn load(
         .ok_or_else(|| OAuthError::invalid_client("client authentication failed"))
 }
 
+/// Authenticates the client, which must be active: a client awaiting a
+/// privacy officer's approval, or suspended, gets no token, no
+/// introspection and no revocation, whatever credentials it holds.
 pub async fn authenticate(
+    conn: &mut LazyConnection,
+    provider: &Provider,
+    creds: &PresentedCredentials,
+    now: i64,
+) -> Result<Arc<ClientRecord>, ClientAuthError> {
+    let client = authenticate_any(conn, provider, creds, now).await?;
+    match client.status {
+        ClientStatus::Active => Ok(client),
+        ClientStatus::Pending => Err(ClientAuthError {
+            error: OAuthError::invalid_client(
+                "this client awaits a privacy officer's approval and cannot be used yet",
+            ),
+            used_basic: creds.basic.is_some(),
+        }),
+        ClientStatus::Suspended => Err(ClientAuthError {
+            error: OAuthError::invalid_client("this client is suspended"),
+            used_basic: creds.basic.is_some(),
+        }),
+    }
+}
+
+async fn authenticate_any(
     conn: &mut LazyConnection,
     provider: &Provider,
     creds: &PresentedCredentials,
@@ -166,6 +191,51 @@ const ASYMMETRIC: &[Algorithm] = &[
     Algorithm::EdDSA,
 ];
 
+/// The client's key for `kid`: from its registered JWK set, or from its
+/// `jwks_uri`, fetched again once when the cached set lacks `kid` (the
+/// client rotated its keys: nobody at sqin needs to act).
+async fn client_key(
+    provider: &Provider,
+    client: &ClientRecord,
+    kid: Option<&str>,
+    now: i64,
+) -> Result<Option<DecodingKey>, OAuthError> {
+    let pick = |set: &jsonwebtoken::jwk::JwkSet| -> Option<DecodingKey> {
+        let jwk = match kid {
+            Some(kid) => set.find(kid),
+            None if set.keys.len() == 1 => set.keys.first(),
+            None => None,
+        }?;
+        DecodingKey::from_jwk(jwk).ok()
+    };
+    if let Some(uri) = &client.jwks_uri {
+        let unreachable = |e: String| {
+            tracing::warn!(client_id = %client.client_id, jwks_uri = %uri, error = %e, "client keys unavailable");
+            OAuthError::invalid_client(format!(
+                "the client's keys at its jwks_uri are unavailable: {e}"
+            ))
+        };
+        let set = provider
+            .remote_jwks
+            .fetch(uri, false, now)
+            .await
+            .map_err(unreachable)?;
+        if let Some(key) = pick(&set) {
+            return Ok(Some(key));
+        }
+        let set = provider
+            .remote_jwks
+            .fetch(uri, true, now)
+            .await
+            .map_err(unreachable)?;
+        return Ok(pick(&set));
+    }
+    let set: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_str(client.jwks.as_deref().unwrap_or("{\"keys\":[]}"))
+            .map_err(|_| OAuthError::invalid_client("client assertion is invalid"))?;
+    Ok(pick(&set))
+}
+
 /// RFC 7523 3: `iss` and `sub` are the client, `aud` names this provider (its
 /// issuer or token endpoint), `exp` is near, and `jti` is never seen twice.
 async fn verify_assertion(
@@ -198,16 +268,9 @@ async fn verify_assertion(
     if client.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt {
         return Err(bad());
     }
-    let jwks: jsonwebtoken::jwk::JwkSet =
-        serde_json::from_str(client.jwks.as_deref().unwrap_or("{\"keys\":[]}"))
-            .map_err(|_| bad())?;
-    let jwk = match &header.kid {
-        Some(kid) => jwks.find(kid),
-        None if jwks.keys.len() == 1 => jwks.keys.first(),
-        None => None,
-    }
-    .ok_or_else(bad)?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|_| bad())?;
+    let key = client_key(provider, &client, header.kid.as_deref(), now)
+        .await?
+        .ok_or_else(bad)?;
     let mut validation = Validation::new(header.alg);
     validation.set_audience(&[
         provider.issuer.clone(),

@@ -20,6 +20,7 @@ pub mod keys;
 pub mod logout;
 pub mod pkce;
 pub mod provider;
+pub mod remote_jwks;
 pub mod revocation;
 pub mod subject;
 pub mod token;
@@ -29,8 +30,19 @@ pub use provider::{Lifetimes, Provider};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OidcError {
-    #[error("invalid client registration: {0}")]
-    InvalidRegistration(String),
+    /// RFC 7591 `invalid_client_metadata` (or `invalid_redirect_uri`): the
+    /// field, and what is wrong with it.
+    #[error("invalid client metadata: {field}: {message}")]
+    InvalidMetadata {
+        field: &'static str,
+        message: String,
+    },
+    /// The registration asks for more than its PIA entry allows.
+    #[error("beyond PIA entry {entry}: {}", overreach.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    BeyondPia {
+        entry: String,
+        overreach: Vec<crate::client::Overreach>,
+    },
     #[error("no such client")]
     UnknownClient,
     #[error("signing keys are missing; the server must bootstrap them first")]

@@ -45,6 +45,8 @@ pub struct Provider {
     /// Where consents and disclosures are recorded, in the transaction
     /// that makes them true.
     pub ledger: Arc<dyn sqin_ledger_contract::LedgerRecorder>,
+    /// Fetches the keys clients publish at their `jwks_uri`.
+    pub remote_jwks: Arc<dyn crate::remote_jwks::RemoteJwks>,
     /// Opens the citizen records claims are read from.
     pub register: sqin_store::citizens::RegisterVault,
     pub clients: Arc<crate::cache::ClientCache>,

@@ -314,15 +314,29 @@ pub struct RelyingParty {
     pub name: String,
     /// The public body that runs it.
     pub body: String,
-    /// Its registered purpose, as shown to the citizen.
+    /// Its registered purpose, as shown to the citizen (English).
     pub purpose: String,
+    /// The same purpose in French.
+    #[serde(default)]
+    pub purpose_fr: String,
     pub legal_basis: String,
-    /// Scopes it is registered for.
+    /// Scopes it may be registered for.
     pub scopes: Vec<String>,
-    /// The claims its purpose needs; nothing else should be released to it.
+    /// The claims its purpose needs; nothing else is released to it.
     pub claims: Vec<String>,
+    /// Its pairwise sector (a host name): services in different sectors
+    /// never receive the same `sub` for a citizen.
+    #[serde(default)]
+    pub sector: String,
+    /// The hosts its URIs (redirect, logout, keys) may use: a host, or
+    /// `*.domain` for any subdomain.
+    #[serde(default)]
+    pub hosts: Vec<String>,
     /// `pairwise` (the default) or `public`.
     pub subject_type: String,
+    /// Why it needs a public `sub`, required when `subject_type` is public.
+    #[serde(default)]
+    pub public_subject_reason: Option<String>,
     /// Synthetic demonstration service, never real people.
     #[serde(default)]
     pub demo: bool,

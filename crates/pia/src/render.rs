@@ -404,7 +404,11 @@ fn relying_parties(inv: &Inventory, out: &mut String) {
     let _ = writeln!(out, "## 6. Relying parties (who receives what, and why)\n");
     let _ = writeln!(
         out,
-        "| client_id | service | body | purpose | scopes | claims its purpose needs | subject | state |\n| --- | --- | --- | --- | --- | --- | --- | --- |"
+        "Each entry bounds what a service may be registered for: sqin refuses a registration or an edit beyond it (scopes, claims, sector, hosts, a public `sub`) and suspends at start-up a client that has come to be beyond it. A new service, or one whose registration widens, takes effect only once a privacy officer approves it.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| entry | service | body | purpose (en / fr) | scopes | claims its purpose needs | sector and hosts | subject | state |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     );
     for rp in &inv.relying_parties {
         let name = if rp.demo {
@@ -412,16 +416,23 @@ fn relying_parties(inv: &Inventory, out: &mut String) {
         } else {
             rp.name.clone()
         };
+        let subject = match &rp.public_subject_reason {
+            Some(why) if rp.subject_type == "public" => format!("public: {}", cell(why)),
+            _ => rp.subject_type.clone(),
+        };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} / {} | {} | {} | `{}`; {} | {} | {} |",
             rp.id,
             cell(&name),
             cell(&rp.body),
             cell(&rp.purpose),
+            cell(&rp.purpose_fr),
             code_list(&rp.scopes),
             code_list(&rp.claims),
-            rp.subject_type,
+            rp.sector,
+            code_list(&rp.hosts),
+            subject,
             state(rp.planned, rp.issue.as_deref())
         );
     }

@@ -134,6 +134,7 @@ fn code() -> CodeDeclarations {
             "complaints.handle",
             "access.review",
             "clients.manage",
+            "clients.approve",
             "keys.rotate",
             "ledger.verify",
         ]),
@@ -165,7 +166,7 @@ fn the_repository_pia_is_valid() {
         "consent.record",
         "ledger.entry",
         "pairwise_subject",
-        "staff_access.record",
+        "staff.access_record",
         "complaint.record",
         "incident.record",
     ] {
@@ -327,7 +328,7 @@ fn stored_elements_are_checked_both_ways() {
             },
             Mismatch::ElementNotInCode {
                 element: "citizen.locale".into(),
-                storage: "citizens.locale".into()
+                storage: "citizens.sealed_record".into()
             },
         ]
     );

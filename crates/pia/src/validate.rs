@@ -365,9 +365,40 @@ fn relying_parties(inv: &Inventory, r: &mut Report) {
             ("name", &rp.name),
             ("body", &rp.body),
             ("purpose", &rp.purpose),
+            ("purpose_fr", &rp.purpose_fr),
             ("legal_basis", &rp.legal_basis),
+            ("sector", &rp.sector),
         ] {
             r.required(&at, field, value);
+        }
+        if rp.sector.contains(['/', ':', ' ', '*']) {
+            r.add(&at, format!("sector {:?} is not a host name", rp.sector));
+        }
+        if rp.hosts.is_empty() {
+            r.add(
+                &at,
+                "hosts is empty: list the hosts its redirect, logout and key URIs may use",
+            );
+        }
+        for h in &rp.hosts {
+            let name = h.strip_prefix("*.").unwrap_or(h);
+            if name.is_empty()
+                || name.contains(['/', ':', ' ', '*'])
+                || !name.contains(|c: char| c.is_ascii_alphanumeric())
+            {
+                r.add(&at, format!("host {h:?} is not a host name or `*.domain`"));
+            }
+        }
+        if rp.subject_type == "public"
+            && rp
+                .public_subject_reason
+                .as_deref()
+                .is_none_or(|x| x.trim().is_empty())
+        {
+            r.add(
+                &at,
+                "subject_type is public but public_subject_reason does not say why the service needs the same `sub` as every other",
+            );
         }
         if !matches!(rp.subject_type.as_str(), "pairwise" | "public") {
             r.add(

@@ -95,6 +95,14 @@ pub struct Config {
     /// parties, such as the Commission, that cosign each checkpoint only if
     /// it extends the one they saw before. A list of tables `{ url = "https://witness.example/", vkey = "<name>+<id>+<key>" }`.
     pub ledger_witnesses: Vec<LedgerWitness>,
+    /// Whether a client's `jwks_uri` may resolve to a loopback, private or
+    /// link-local address (off: only public addresses, against SSRF). Turn
+    /// it on only where the ministries' services live on an internal
+    /// network.
+    pub jwks_uri_allow_private: bool,
+    /// PEM CA certificates trusted, besides the system's, for clients'
+    /// `jwks_uri` (an internal PKI).
+    pub jwks_uri_ca_file: Option<PathBuf>,
 }
 
 pub use sqin_app::LedgerWitness;
@@ -135,6 +143,8 @@ impl Default for Config {
             ledger_data_key_period_days: 30,
             pia_file: None,
             ledger_witnesses: Vec::new(),
+            jwks_uri_allow_private: false,
+            jwks_uri_ca_file: None,
         }
     }
 }
@@ -172,6 +182,8 @@ const KEYS: &[&str] = &[
     "ledger_data_key_period_days",
     "pia_file",
     "ledger_witnesses",
+    "jwks_uri_allow_private",
+    "jwks_uri_ca_file",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -387,6 +399,8 @@ impl Config {
             ledger_purge_interval_secs: self.ledger_purge_interval_secs,
             pia_file: self.pia_file.clone(),
             ledger_witnesses: self.ledger_witnesses.clone(),
+            jwks_uri_allow_private: self.jwks_uri_allow_private,
+            jwks_uri_ca_file: self.jwks_uri_ca_file.clone(),
         }
     }
 

@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 
 use sqin_family_portal::{Lang, PortalConfig, Profile};
 
-use sqin_oidc::client::{self, ClientRegistration};
+use sqin_app::clients::ClientActor;
+use sqin_oidc::client::ClientRegistration;
 use sqin_register::NewCitizen;
 use sqin_store::citizens;
 use sqin_store::clients as client_store;
@@ -92,7 +93,7 @@ pub async fn seed(services: &Services) -> anyhow::Result<Demo> {
     }
     let mut portals = Vec::new();
     for rp in demo_rps() {
-        let secret = register_demo_rp(&mut conn, &rp, &services.settings.issuer, t).await?;
+        let secret = register_demo_rp(services, &rp).await?;
         portals.push(DemoPortal {
             listen: rp.listen,
             config: PortalConfig {
@@ -146,11 +147,10 @@ fn demo_rps() -> [DemoRp; 2] {
 /// when it is already registered as wanted. A registration from an older
 /// demo is replaced.
 async fn register_demo_rp(
-    conn: &mut sqin_store::Connection,
+    services: &Services,
     rp: &DemoRp,
-    issuer: &url::Url,
-    t: i64,
 ) -> anyhow::Result<sqin_crypto::SecretString> {
+    let issuer = &services.settings.issuer;
     let config = PortalConfig {
         profile: rp.profile,
         issuer: issuer.clone(),
@@ -161,32 +161,40 @@ async fn register_demo_rp(
     };
     let registration = ClientRegistration {
         client_id: Some(rp.client_id.into()),
-        name: rp.profile.name(Lang::Fr).into(),
+        name: rp.profile.name(Lang::En).into(),
+        name_fr: Some(rp.profile.name(Lang::Fr).into()),
         redirect_uris: vec![config.redirect_uri()],
         post_logout_redirect_uris: vec![config.post_logout_redirect_uri()],
         scopes: vec![rp.profile.default_scopes().into()],
         claims: Some(vec![rp.profile.registered_claims().into()]),
-        purpose: Some(rp.profile.purpose().into()),
         backchannel_logout_uri: Some(config.backchannel_logout_uri()),
         ..Default::default()
     };
-    if let Some(existing) = client_store::get(conn, rp.client_id).await? {
+    let operator = ClientActor::Operator;
+    let mut conn = services.store.pool().acquire().await?;
+    if let Some(existing) = client_store::get(&mut conn, rp.client_id).await? {
         let current = existing.redirect_uris == registration.redirect_uris
             && existing.backchannel_logout_uri == registration.backchannel_logout_uri
             && existing.post_logout_redirect_uris == registration.post_logout_redirect_uris
+            && existing.pia_entry.as_deref() == Some(rp.client_id)
+            && existing.status == sqin_store::clients::ClientStatus::Active
             && existing.claims.as_ref().map(|c| c.join(" ")).as_deref()
                 == Some(rp.profile.registered_claims());
         if current {
-            return Ok(client::rotate_secret(conn, rp.client_id, t).await?);
+            return Ok(sqin_app::clients::rotate_secret(services, &operator, rp.client_id).await?);
         }
-        client_store::delete(conn, rp.client_id).await.map_err(|e| {
-            anyhow::anyhow!(
-                "the demo client {} is from an older demo and cannot be replaced ({e}); delete var/demo.db and start again",
-                rp.client_id
-            )
-        })?;
+        sqin_app::clients::remove(services, &operator, rp.client_id)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "the demo client {} is from an older demo and cannot be replaced ({e}); delete var/demo.db and start again",
+                    rp.client_id
+                )
+            })?;
     }
-    client::register(conn, registration, t)
+    // A demonstration entry of the PIA: active at once (synthetic citizens
+    // only), and on the record like any registration.
+    sqin_app::clients::register(services, &operator, rp.client_id, registration)
         .await?
         .client_secret
         .ok_or_else(|| anyhow::anyhow!("the demo client {} has no secret", rp.client_id))

@@ -27,6 +27,9 @@ pub enum StaffAction {
     AccessReview,
     /// Manage relying parties (administrator; no citizen data).
     ClientsManage,
+    /// Approve a new relying party, or an edit that widens what one
+    /// receives (privacy officer).
+    ClientsApprove,
     /// Rotate signing keys.
     KeysRotate,
     /// Verify the ledger and read aggregate reports (auditor; no personal
@@ -36,7 +39,7 @@ pub enum StaffAction {
 
 impl StaffAction {
     /// Every action, in a stable order.
-    pub const ALL: [StaffAction; 13] = [
+    pub const ALL: [StaffAction; 14] = [
         Self::FileLookup,
         Self::RecoveryRequest,
         Self::RecoveryApprove,
@@ -48,6 +51,7 @@ impl StaffAction {
         Self::ComplaintsHandle,
         Self::AccessReview,
         Self::ClientsManage,
+        Self::ClientsApprove,
         Self::KeysRotate,
         Self::LedgerVerify,
     ];
@@ -66,6 +70,7 @@ impl StaffAction {
             Self::ComplaintsHandle => "complaints.handle",
             Self::AccessReview => "access.review",
             Self::ClientsManage => "clients.manage",
+            Self::ClientsApprove => "clients.approve",
             Self::KeysRotate => "keys.rotate",
             Self::LedgerVerify => "ledger.verify",
         }

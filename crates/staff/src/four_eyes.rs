@@ -15,16 +15,24 @@ pub enum RequestKind {
     Closure,
     /// A role granted to a member of staff (an invitation carries one).
     Grant,
+    /// A new relying party, or an edit that widens what one receives.
+    RelyingParty,
 }
 
 impl RequestKind {
-    pub const ALL: [RequestKind; 3] = [Self::Recovery, Self::Closure, Self::Grant];
+    pub const ALL: [RequestKind; 4] = [
+        Self::Recovery,
+        Self::Closure,
+        Self::Grant,
+        Self::RelyingParty,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Recovery => "recovery",
             Self::Closure => "closure",
             Self::Grant => "grant",
+            Self::RelyingParty => "relying_party",
         }
     }
 
@@ -38,6 +46,7 @@ impl RequestKind {
             Self::Recovery => StaffAction::RecoveryRequest,
             Self::Closure => StaffAction::ClosureRequest,
             Self::Grant => StaffAction::StaffInvite,
+            Self::RelyingParty => StaffAction::ClientsManage,
         }
     }
 
@@ -47,6 +56,7 @@ impl RequestKind {
             Self::Recovery => StaffAction::RecoveryApprove,
             Self::Closure => StaffAction::ClosureApprove,
             Self::Grant => StaffAction::GrantApprove,
+            Self::RelyingParty => StaffAction::ClientsApprove,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod consents;
 pub mod enrolment;
 pub mod grants;
 pub mod incidents;
+pub mod initial_access;
 pub mod keys;
 pub mod ledger;
 pub mod passkeys;
@@ -133,6 +134,10 @@ pub const NOT_PERSONAL: &[(&str, &str)] = &[
         "ids of relying parties' signed client assertions, against replay",
     ),
     ("clients.*", "relying-party registrations"),
+    (
+        "initial_access_tokens.*",
+        "hashes of the tokens that let a ministry register a client within one PIA entry",
+    ),
     ("signing_keys.*", "the provider's token signing keys"),
     ("server_secrets.*", "the server's own keys, sealed"),
     (

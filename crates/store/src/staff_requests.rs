@@ -25,6 +25,10 @@ pub struct StaffRequest {
     pub decided_at: Option<i64>,
     /// `approved` or `refused`.
     pub decision: Option<String>,
+    /// The relying party a `relying_party` request is about.
+    pub client_id: Option<String>,
+    /// What a `relying_party` request asks for (JSON), applied on approval.
+    pub payload: Option<String>,
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<StaffRequest> {
@@ -43,14 +47,17 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StaffRequest> {
         decided_by: row.try_get("decided_by")?,
         decided_at: row.try_get("decided_at")?,
         decision: row.try_get("decision")?,
+        client_id: row.try_get("client_id")?,
+        payload: row.try_get("payload")?,
     })
 }
 
 pub async fn insert(conn: &mut AnyConnection, r: &StaffRequest) -> Result<()> {
     sqlx::query(
         "INSERT INTO staff_requests (id, kind, citizen_id, grantee_id, role, grant_until, purpose,
-            reference, requested_by, requested_at, expires_at, decided_by, decided_at, decision)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            reference, requested_by, requested_at, expires_at, decided_by, decided_at, decision,
+            client_id, payload)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(&r.id)
     .bind(&r.kind)
@@ -66,6 +73,8 @@ pub async fn insert(conn: &mut AnyConnection, r: &StaffRequest) -> Result<()> {
     .bind(&r.decided_by)
     .bind(r.decided_at)
     .bind(&r.decision)
+    .bind(&r.client_id)
+    .bind(&r.payload)
     .execute(conn)
     .await?;
     Ok(())

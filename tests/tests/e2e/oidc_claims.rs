@@ -107,12 +107,15 @@ both_backends!(
     async fn a_claim_the_scopes_do_not_carry_is_refused_at_registration(db: TestDb) {
         let server = TestServer::start(db).await;
         let mut conn = server.services.store.pool().acquire().await.unwrap();
+        let registration = sqin_oidc::client::ClientRegistration {
+            claims: Some(vec!["name birthdate".into()]),
+            ..rp("Revenu", CB, "openid profile")
+        };
         let err = sqin_oidc::client::register(
             &mut conn,
-            sqin_oidc::client::ClientRegistration {
-                claims: Some(vec!["name birthdate".into()]),
-                ..rp("Revenu", CB, "openid profile")
-            },
+            registration.clone(),
+            &fixture_bounds(&registration),
+            sqin_store::clients::ClientStatus::Active,
             server.now(),
         )
         .await

@@ -225,6 +225,8 @@ async fn insert_grant_request(
         decided_by: None,
         decided_at: None,
         decision: None,
+        client_id: None,
+        payload: None,
     };
     staff_requests::insert(tx, &request).await?;
     Ok(request)

@@ -35,10 +35,18 @@ pub async fn request(
     purpose: &str,
     reference: &str,
 ) -> AppResult<StaffRequest> {
-    if kind == RequestKind::Grant {
-        return Err(AppError::Refused(
-            "a role is requested from the staff directory".into(),
-        ));
+    match kind {
+        RequestKind::Grant => {
+            return Err(AppError::Refused(
+                "a role is requested from the staff directory".into(),
+            ))
+        }
+        RequestKind::RelyingParty => {
+            return Err(AppError::Refused(
+                "a relying party is registered or edited from its own page".into(),
+            ))
+        }
+        RequestKind::Recovery | RequestKind::Closure => {}
     }
     actor.require_fresh()?;
     let now = actor.now;
@@ -70,6 +78,8 @@ pub async fn request(
         decided_by: None,
         decided_at: None,
         decision: None,
+        client_id: None,
+        payload: None,
     };
     staff_requests::insert(&mut tx, &request).await?;
     record_file_act(
@@ -142,12 +152,13 @@ pub async fn approve(
             "this request was decided or lapsed meanwhile".into(),
         ));
     }
-    let requester = staff::member(&mut tx, &request.requested_by)
-        .await?
-        .map(|m| m.badge)
-        .unwrap_or_default();
+    let requester = requester_name(&mut tx, &request.requested_by).await?;
     let mut letter_queued = false;
     match kind {
+        RequestKind::RelyingParty => {
+            crate::clients::apply_approved(&mut tx, services, &request, &actor.member.badge, now)
+                .await?;
+        }
         RequestKind::Grant => {
             let (Some(grantee), Some(granted_role), Some(until)) =
                 (&request.grantee_id, &request.role, request.grant_until)
@@ -232,6 +243,15 @@ pub async fn approve(
         kind: kind.as_str().into(),
         approved: true,
         letter_queued,
+    })
+}
+
+/// How a requester is named: a badge, or the operator or ministry that
+/// made a request without a staff identity.
+async fn requester_name(conn: &mut Connection, requested_by: &str) -> AppResult<String> {
+    Ok(match staff::member(conn, requested_by).await? {
+        Some(m) => m.badge,
+        None => requested_by.to_owned(),
     })
 }
 
@@ -360,6 +380,9 @@ pub struct RequestView {
     pub grantee: Option<String>,
     pub role: Option<String>,
     pub grant_until: Option<i64>,
+    /// For a relying party: which, and what the request would change.
+    pub client_id: Option<String>,
+    pub change: Option<String>,
     /// Whether this actor may approve it.
     pub can_decide: bool,
     /// Whether this actor made it.
@@ -392,10 +415,7 @@ pub async fn open(services: &Services, actor: &StaffActor) -> AppResult<Vec<Requ
         if !can_decide && !mine {
             continue;
         }
-        let requested_by = staff::member(&mut conn, &r.requested_by)
-            .await?
-            .map(|m| m.badge)
-            .unwrap_or_default();
+        let requested_by = requester_name(&mut conn, &r.requested_by).await?;
         let grantee = match &r.grantee_id {
             Some(g) => staff::member(&mut conn, g).await?.map(|m| m.badge),
             None => None,
@@ -411,6 +431,12 @@ pub async fn open(services: &Services, actor: &StaffActor) -> AppResult<Vec<Requ
             grantee,
             role: r.role,
             grant_until: r.grant_until,
+            change: r
+                .payload
+                .as_deref()
+                .and_then(|p| crate::clients::metadata::RequestPayload::from_json(p).ok())
+                .map(|p| p.describe()),
+            client_id: r.client_id,
             can_decide,
             mine,
         });

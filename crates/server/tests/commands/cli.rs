@@ -9,6 +9,9 @@ use sqin_store::{both_backends, citizens, enrolment};
 struct Sqin {
     db_url: String,
     dir: PathBuf,
+    /// An adopted PIA (`SQIN_PIA_FILE`), when the test needs entries other
+    /// than the demo's.
+    pia_file: Option<PathBuf>,
 }
 
 impl Sqin {
@@ -25,19 +28,37 @@ impl Sqin {
         Sqin {
             db_url: db.url.clone(),
             dir,
+            pia_file: None,
         }
     }
 
+    /// The repository's PIA with the test ministries' entries
+    /// (tests/fixtures/ministries.toml), adopted as a deployment would.
+    fn with_ministries(mut self) -> Sqin {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut text = std::fs::read_to_string(root.join("pia/inventory.toml")).unwrap();
+        text.push_str(
+            &std::fs::read_to_string(root.join("tests/fixtures/ministries.toml")).unwrap(),
+        );
+        let path = self.dir.join("adopted-pia.toml");
+        std::fs::write(&path, text).unwrap();
+        self.pia_file = Some(path);
+        self
+    }
+
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_sqin"))
-            .args(args)
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sqin"));
+        cmd.args(args)
             .current_dir(&self.dir)
             .env("SQIN_DATABASE_URL", &self.db_url)
             .env("SQIN_DATA_DIR", self.dir.join("var"))
             .env("SQIN_LOG_LEVEL", "warn")
             .env_remove("SQIN_CONFIG")
-            .output()
-            .unwrap()
+            .env_remove("SQIN_PIA_FILE");
+        if let Some(pia) = &self.pia_file {
+            cmd.env("SQIN_PIA_FILE", pia);
+        }
+        cmd.output().unwrap()
     }
 
     fn ok(&self, args: &[&str]) -> String {
@@ -68,6 +89,7 @@ impl Sqin {
         let config = sqin_server::Config {
             database_url: self.db_url.clone(),
             data_dir: self.dir.join("var"),
+            pia_file: self.pia_file.clone(),
             ..Default::default()
         };
         sqin_server::open(&config).await.unwrap()
@@ -271,112 +293,186 @@ both_backends!(
 
 both_backends!(
     async fn clients_are_registered_validated_and_managed(db: TestDb) {
-        let sqin = Sqin::new(&db);
-        let err = sqin.fails(&[
-            "client",
-            "add",
-            "--name",
-            "Bad",
+        let sqin = Sqin::new(&db).with_ministries();
+        fn add<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+            let mut args = vec!["client", "add", "--name", "Revenu"];
+            args.extend_from_slice(extra);
+            args
+        }
+        // Outside the PIA: no entry, no registration.
+        let err = sqin.fails(&add(&[
+            "--pia-entry",
+            "nope",
             "--redirect-uri",
-            "http://famille.example/cb",
-        ]);
-        assert!(err.contains("https"), "{err}");
-        let err = sqin.fails(&[
-            "client",
-            "add",
-            "--name",
-            "Bad",
+            "https://revenu.example/cb",
+        ]));
+        assert!(
+            err.contains("no relying party \"nope\" in the privacy impact assessment"),
+            "{err}"
+        );
+        // The general rules still hold.
+        let err = sqin.fails(&add(&[
+            "--pia-entry",
+            "revenue",
             "--redirect-uri",
-            "https://a.example/cb",
+            "http://revenu.example/cb",
+        ]));
+        assert!(
+            err.contains("redirect_uris") && err.contains("https"),
+            "{err}"
+        );
+        let err = sqin.fails(&add(&[
+            "--pia-entry",
+            "revenue",
+            "--redirect-uri",
+            "https://revenu.example/cb",
             "--scope",
             "openid telepathy",
-        ]);
+        ]));
         assert!(err.contains("telepathy"), "{err}");
-        // Claims narrower than the scopes: only claims the scopes carry.
-        let err = sqin.fails(&[
-            "client",
-            "add",
-            "--name",
-            "Bad",
-            "--redirect-uri",
-            "https://a.example/cb",
-            "--scope",
-            "openid profile",
-            "--claims",
-            "name birthdate",
-        ]);
-        assert!(err.contains("\"birthdate\" is not carried"), "{err}");
-        let out = sqin.ok(&[
-            "client",
-            "add",
-            "--name",
-            "Revenu",
+        let err = sqin.fails(&add(&[
+            "--pia-entry",
+            "revenue",
             "--redirect-uri",
             "https://revenu.example/cb",
             "--scope",
             "openid profile",
             "--claims",
-            "family_name name",
-        ]);
-        let narrowed: serde_json::Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(
-            narrowed["claims"],
-            serde_json::json!(["name", "family_name"])
+            "name birthdate",
+        ]));
+        assert!(err.contains("\"birthdate\" is not carried"), "{err}");
+        // Beyond the entry, field by field, each difference named.
+        for (extra, field, what) in [
+            (
+                &["--scope", "openid profile birthdate"][..],
+                "scope",
+                "\"birthdate\"",
+            ),
+            (
+                &["--scope", "openid profile", "--claims", "name given_name"][..],
+                "claims",
+                "\"given_name\"",
+            ),
+            (
+                &["--sector", "sante.example"][..],
+                "sector_identifier",
+                "sante.example",
+            ),
+            (&["--public-subject"][..], "subject_type", "pairwise only"),
+            (
+                &["--post-logout-redirect-uri", "https://evil.example/out"][..],
+                "post_logout_redirect_uris",
+                "evil.example",
+            ),
+        ] {
+            let mut args = vec![
+                "--pia-entry",
+                "revenue",
+                "--redirect-uri",
+                "https://revenu.example/cb",
+            ];
+            args.extend_from_slice(extra);
+            let err = sqin.fails(&add(&args));
+            assert!(err.contains("beyond PIA entry revenue"), "{field}: {err}");
+            assert!(
+                err.contains(&format!("{field}: ")) && err.contains(what),
+                "{field}: {err}"
+            );
+        }
+        let err = sqin.fails(&add(&[
+            "--pia-entry",
+            "revenue",
+            "--redirect-uri",
+            "https://evil.example/cb",
+        ]));
+        assert!(
+            err.contains("redirect_uris: \"https://evil.example/cb\" is outside the hosts"),
+            "{err}"
         );
-        sqin.ok(&["client", "remove", narrowed["client_id"].as_str().unwrap()]);
-        // An id that starts with '-' is an id, not an option.
-        let err = sqin.fails(&["client", "show", "-MX3Ye_DAfhLrK9596KT9g"]);
-        assert!(err.contains("no client with client_id -MX3Ye"), "{err}");
 
-        let out = sqin.ok(&[
-            "client",
-            "add",
-            "--name",
-            "Portail Famille",
+        // Within the entry: registered, pending a privacy officer; the
+        // claims default to those of its scopes the entry allows.
+        let out = sqin.ok(&add(&[
+            "--pia-entry",
+            "revenue",
             "--redirect-uri",
-            "https://famille.example/cb",
-            "--redirect-uri",
-            "http://127.0.0.1:9999/cb",
+            "https://revenu.example/cb",
             "--scope",
-            "openid profile birthdate address",
-            "--purpose",
-            "Apply for a childcare allowance",
-            "--sector",
-            "famille.example",
-        ]);
+            "openid profile",
+        ]));
         let created: serde_json::Value = serde_json::from_str(&out).unwrap();
         let id = created["client_id"].as_str().unwrap().to_owned();
         let secret = created["client_secret"].as_str().unwrap().to_owned();
         assert_eq!(secret.len(), 43);
-        assert_eq!(created["sector"], "famille.example");
-        assert_eq!(created["subject_type"], "pairwise");
-        assert_eq!(created["scope"], "openid profile birthdate address");
-
+        assert_eq!(created["status"], "pending");
+        assert!(created["approval_request"].is_string());
+        assert_eq!(
+            created["claims"],
+            serde_json::json!(["name", "family_name"])
+        );
+        assert_eq!(created["sector"], "revenu.example");
+        assert_eq!(created["purpose"], "File one's income tax return");
+        assert_eq!(created["pia_entry"], "revenue");
+        assert_eq!(created["version"], 1);
         let shown: serde_json::Value =
             serde_json::from_str(&sqin.ok(&["client", "show", &id])).unwrap();
-        assert_eq!(shown["name"], "Portail Famille");
         assert!(
             shown.get("client_secret").is_none(),
             "secret is shown once only"
         );
-        let listed: serde_json::Value =
-            serde_json::from_str(&sqin.ok(&["client", "list"])).unwrap();
-        assert_eq!(listed.as_array().unwrap().len(), 1);
 
+        // An edit within what it receives takes effect; one that widens
+        // waits for a privacy officer, and nothing changes until then.
+        let out = sqin.ok(&[
+            "client",
+            "edit",
+            &id,
+            "--redirect-uri",
+            "https://revenu.example/cb2",
+        ]);
+        let edited: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(edited["changed"], serde_json::json!(["redirect_uris"]));
+        assert_eq!(edited["version"], 2);
+        let out = sqin.ok(&["client", "edit", &id, "--claims", "name"]);
+        let narrowed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(narrowed["claims"], serde_json::json!(["name"]));
+        let out = sqin.ok(&["client", "edit", &id, "--claims", "name family_name"]);
+        let widened: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            widened["awaiting_approval"]["widens"],
+            serde_json::json!(["claims"])
+        );
+        assert_eq!(
+            widened["claims"],
+            serde_json::json!(["name"]),
+            "unchanged until approved"
+        );
+        // ... and an edit beyond the entry is refused outright.
+        let err = sqin.fails(&["client", "edit", &id, "--sector", "sante.example"]);
+        assert!(err.contains("sector_identifier"), "{err}");
+        // Concurrent edits: a stale version is refused, nothing lost.
+        let err = sqin.fails(&[
+            "client",
+            "edit",
+            &id,
+            "--if-version",
+            "1",
+            "--name",
+            "Autre",
+        ]);
+        assert!(err.contains("changed since version 1"), "{err}");
+        let shown: serde_json::Value =
+            serde_json::from_str(&sqin.ok(&["client", "show", &id])).unwrap();
+        assert_eq!(shown["name"], "Revenu");
+
+        // Suspend, resume, rotate, an initial access token, remove.
+        let err = sqin.fails(&["client", "resume", &id, "--reason", "x"]);
+        assert!(err.contains("pending"), "{err}");
         let store = db.open().await;
         let hash_of = |s: &str| sqin_crypto::sha256(s.as_bytes()).to_vec();
-        let stored = {
-            let mut conn = store.pool().acquire().await.unwrap();
-            sqin_store::clients::get(&mut conn, &id)
-                .await
-                .unwrap()
-                .unwrap()
-        };
-        assert_eq!(stored.secret_hash, Some(hash_of(&secret)));
-
         let rotated: serde_json::Value =
             serde_json::from_str(&sqin.ok(&["client", "rotate-secret", &id])).unwrap();
-        let new_secret = rotated["client_secret"].as_str().unwrap();
+        let new_secret = rotated["client_secret"].as_str().unwrap().to_owned();
         assert_ne!(new_secret, secret);
         let stored = {
             let mut conn = store.pool().acquire().await.unwrap();
@@ -385,11 +481,30 @@ both_backends!(
                 .unwrap()
                 .unwrap()
         };
-        assert_eq!(stored.secret_hash, Some(hash_of(new_secret)));
-
+        assert_eq!(stored.secret_hash, Some(hash_of(&new_secret)));
+        let iat: serde_json::Value = serde_json::from_str(&sqin.ok(&[
+            "client",
+            "initial-access-token",
+            "--pia-entry",
+            "health-card",
+            "--days",
+            "2",
+            "--uses",
+            "3",
+        ]))
+        .unwrap();
+        assert_eq!(iat["pia_entry"], "health-card");
+        let iat_token = iat["initial_access_token"].as_str().unwrap().to_owned();
+        let err = sqin.fails(&["client", "initial-access-token", "--pia-entry", "nope"]);
+        assert!(err.contains("no relying party"), "{err}");
+        // An id that starts with '-' is an id, not an option.
+        let err = sqin.fails(&["client", "show", "-MX3Ye_DAfhLrK9596KT9g"]);
+        assert!(err.contains("no relying party -MX3Ye"), "{err}");
         let public: serde_json::Value = serde_json::from_str(&sqin.ok(&[
             "client",
             "add",
+            "--pia-entry",
+            "health-card",
             "--name",
             "App",
             "--public",
@@ -405,12 +520,45 @@ both_backends!(
             public["client_id"].as_str().unwrap(),
         ]);
         assert!(err.contains("no secret"), "{err}");
-
         sqin.ok(&["client", "remove", &id]);
         let err = sqin.fails(&["client", "show", &id]);
-        assert!(err.contains("no client"), "{err}");
-        let err = sqin.fails(&["client", "remove", &id]);
-        assert!(err.contains("not found"), "{err}");
+        assert!(err.contains("no relying party"), "{err}");
+
+        // Every operator action is a public governance entry, with no
+        // secret in any of them.
+        let mut conn = store.pool().acquire().await.unwrap();
+        let entries = sqin_store::ledger::entries_of_kind(&mut conn, "governance")
+            .await
+            .unwrap();
+        let text: Vec<String> = entries
+            .iter()
+            .map(|e| String::from_utf8_lossy(&e.entry).into_owned())
+            .collect();
+        for what in [
+            "client.registered",
+            "client.edited",
+            "client.edit_requested",
+            "client.secret_rotated",
+            "initial_access_token.issued",
+            "client.removed",
+        ] {
+            assert!(
+                text.iter()
+                    .any(|t| t.contains(what) && t.contains("\"operator\"")),
+                "{what} missing from {text:?}"
+            );
+        }
+        for secret in [&secret, &new_secret, &iat_token] {
+            assert!(
+                !text.iter().any(|t| t.contains(secret.as_str())),
+                "a secret in the ledger"
+            );
+        }
+        assert!(
+            text.iter()
+                .any(|t| t.contains("https://revenu.example/cb2")),
+            "URIs are named"
+        );
     }
 );
 

@@ -161,6 +161,14 @@ fn client(id: &str) -> ClientRecord {
         subject_type: clients::SubjectType::Pairwise,
         jwks: None,
         backchannel_logout_uri: Some("https://rp.example/bcl".into()),
+        name_fr: Some(format!("SR {id}")),
+        purpose_fr: Some("Demander une allocation".into()),
+        jwks_uri: None,
+        pia_entry: Some("rp-entry".into()),
+        status: clients::ClientStatus::Pending,
+        status_reason: None,
+        version: 1,
+        registration_token_hash: None,
         created_at: 1,
         updated_at: 1,
     }
@@ -193,6 +201,35 @@ both_backends!(
         let a = clients::get(&mut conn, "a").await.unwrap().unwrap();
         assert_eq!(a.secret_hash, Some(vec![8; 32]));
         assert_eq!(a.updated_at, 5);
+        assert_eq!(a.version, 2, "every change bumps the version");
+        // An edit against a stale version writes nothing.
+        let mut edited = a.clone();
+        edited.redirect_uris = vec!["https://rp.example/other".into()];
+        assert!(!clients::update(&mut conn, &edited, 1).await.unwrap());
+        assert_eq!(
+            clients::get(&mut conn, "a")
+                .await
+                .unwrap()
+                .unwrap()
+                .redirect_uris,
+            a.redirect_uris
+        );
+        assert!(clients::update(&mut conn, &edited, 2).await.unwrap());
+        let a = clients::get(&mut conn, "a").await.unwrap().unwrap();
+        assert_eq!((a.version, a.redirect_uris.len()), (3, 1));
+        assert_eq!(a.redirect_uris[0], "https://rp.example/other");
+        clients::set_status(
+            &mut conn,
+            "a",
+            clients::ClientStatus::Suspended,
+            Some("why"),
+            6,
+        )
+        .await
+        .unwrap();
+        let a = clients::get(&mut conn, "a").await.unwrap().unwrap();
+        assert_eq!(a.status, clients::ClientStatus::Suspended);
+        assert_eq!((a.status_reason.as_deref(), a.version), (Some("why"), 4));
         clients::delete(&mut conn, "a").await.unwrap();
         assert_eq!(clients::get(&mut conn, "a").await.unwrap(), None);
         assert!(matches!(

@@ -129,8 +129,14 @@ fn consent_page(page: &Page, p: &authorize::ConsentPrompt) -> Response {
     no_store(page.render(
         "consent.html",
         minijinja::context! {
-            client => p.client_name,
-            purpose => p.purpose,
+            client => match (page.locale.tag(), &p.client_name_fr) {
+                ("fr", Some(n)) => n,
+                _ => &p.client_name,
+            },
+            purpose => match (page.locale.tag(), &p.purpose_fr) {
+                ("fr", Some(x)) => x,
+                _ => &p.purpose,
+            },
             claims => p.claims,
             offline => p.offline_access,
             request => p.request_id,
