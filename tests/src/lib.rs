@@ -84,6 +84,7 @@ impl TestServer {
         let state = sqin_server::http::state(services.clone(), config.clone());
         let router = sqin_server::http::public_router(state.clone()).merge(extra);
         let staff_router = sqin_server::http::staff::router(state);
+        sqin_server::before_serving(&services).await.unwrap();
         let jobs = sqin_app::jobs::spawn_all(&services);
         let (staff_tx, staff_rx) = oneshot::channel::<()>();
         let staff_config = config.clone();
@@ -171,6 +172,64 @@ impl TestServer {
             join.await.unwrap().unwrap();
         }
     }
+}
+
+/// The data directory (and so the key-encryption key) of a stopped server,
+/// for a test that starts a server again on the same database.
+pub struct KeptData(DataDir);
+
+impl KeptData {
+    pub fn path(&self) -> std::path::PathBuf {
+        self.0 .0.clone()
+    }
+}
+
+impl TestServer {
+    /// Stops the server but keeps its database and data directory, to start
+    /// another on them ([`TestServer::start_with`] with `data_dir` set).
+    pub async fn stop_keeping_data(mut self) -> (TestDb, KeptData) {
+        if let Some(jobs) = self.jobs.take() {
+            jobs.stop().await;
+        }
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(tx) = self.staff_shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(join) = self.join.take() {
+            join.await.unwrap().unwrap();
+        }
+        if let Some(join) = self.staff_join.take() {
+            join.await.unwrap().unwrap();
+        }
+        self.services.store.close().await;
+        (self.db, KeptData(self._data_dir))
+    }
+
+    /// A server under an adopted PIA: the repository's, with the test
+    /// ministries' relying-party entries (tests/fixtures/ministries.toml).
+    pub async fn start_with_ministries(db: TestDb) -> TestServer {
+        let pia = ministries_pia();
+        TestServer::start_with(db, move |c| c.pia_file = Some(pia), axum::Router::new()).await
+    }
+}
+
+/// Writes the repository's PIA with the test ministries' entries to a
+/// temporary file and returns its path.
+pub fn ministries_pia() -> std::path::PathBuf {
+    let root = repo_root();
+    let mut text = std::fs::read_to_string(root.join("pia/inventory.toml")).unwrap();
+    text.push_str(&std::fs::read_to_string(root.join("tests/fixtures/ministries.toml")).unwrap());
+    let dir = std::env::temp_dir().join(format!(
+        "sqin-pia-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("adopted-pia.toml");
+    std::fs::write(&path, text).unwrap();
+    path
 }
 
 /// An HTTP client that never follows redirects (tests assert them) and gives

@@ -34,12 +34,29 @@ pub struct Listeners {
 
 /// Starts every background job and serves both listeners until `shutdown`
 /// resolves, then stops the jobs.
+/// What a server does before it serves its first request: every client is
+/// held to the PIA it runs under, and one outside it is suspended and
+/// reported (never kept silently).
+pub async fn before_serving(services: &Services) -> anyhow::Result<()> {
+    for f in sqin_app::clients::reconcile::check_all(services).await? {
+        tracing::warn!(
+            client_id = %f.client_id,
+            name = %f.name,
+            reason = %f.reason,
+            suspended_now = f.suspended_now,
+            "relying party outside the privacy impact assessment: suspended"
+        );
+    }
+    Ok(())
+}
+
 pub async fn run(
     services: Services,
     config: Arc<Config>,
     listeners: Listeners,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    before_serving(&services).await?;
     let jobs = sqin_app::jobs::spawn_all(&services);
     let state = http::state(services, config.clone());
     let (stop, stopped) = tokio::sync::watch::channel(false);

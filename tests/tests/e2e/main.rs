@@ -27,6 +27,7 @@ mod passkeys_pages;
 mod passkeys_support;
 mod pia;
 mod register_at_rest;
+mod relying_parties;
 mod retention_schedule;
 mod server;
 mod shutdown;

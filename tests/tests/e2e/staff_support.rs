@@ -29,6 +29,31 @@ pub struct StaffBrowser {
     pub badge: String,
 }
 
+impl StaffBrowser {
+    /// The signed-in member of staff as the application sees them (for
+    /// tests that call `sqin_app` directly, as the admin API would).
+    pub async fn actor(&self, server: &TestServer) -> sqin_app::staff::StaffActor {
+        use reqwest::cookie::CookieStore;
+        let cookies = self
+            .jar
+            .cookies(&self.base.parse().unwrap())
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let token = cookies
+            .split("; ")
+            .find_map(|c| {
+                c.strip_prefix("__Host-sqin_staff=")
+                    .or_else(|| c.strip_prefix("sqin_staff="))
+            })
+            .unwrap_or_else(|| panic!("no staff session cookie in {cookies}"))
+            .to_owned();
+        sqin_app::staff::session::actor(&server.services, &token)
+            .await
+            .unwrap()
+            .expect("a live staff session")
+    }
+}
+
 /// The value of `<meta name="csrf-token">` in a page.
 pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf-token\" content=\"";

@@ -102,6 +102,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/staff_letters.html"),
     ),
     (
+        "staff_clients.html",
+        include_str!("../../templates/staff_clients.html"),
+    ),
+    (
         "staff_keys.html",
         include_str!("../../templates/staff_keys.html"),
     ),

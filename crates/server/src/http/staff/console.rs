@@ -35,6 +35,7 @@ pub(super) struct Me {
     complaints: bool,
     letters: bool,
     keys: bool,
+    clients: bool,
     ledger: bool,
 }
 
@@ -52,6 +53,8 @@ pub(super) fn me(state: &AppState, actor: &StaffActor) -> Me {
             StaffAction::ClosureRequest,
             StaffAction::ClosureApprove,
             StaffAction::GrantApprove,
+            StaffAction::ClientsManage,
+            StaffAction::ClientsApprove,
         ]
         .into_iter()
         .any(may),
@@ -60,6 +63,7 @@ pub(super) fn me(state: &AppState, actor: &StaffActor) -> Me {
         complaints: may(StaffAction::ComplaintsHandle),
         letters: may(StaffAction::LettersPrint),
         keys: may(StaffAction::KeysRotate),
+        clients: may(StaffAction::ClientsManage) || may(StaffAction::ClientsApprove),
         ledger: may(StaffAction::LedgerVerify),
     }
 }

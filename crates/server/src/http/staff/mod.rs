@@ -22,6 +22,7 @@ use super::AppState;
 use crate::web::{cookie, Page, PageError, PageErrorSpec, Surface};
 
 mod auth;
+mod clients;
 mod console;
 mod operations;
 
@@ -166,6 +167,8 @@ pub fn router(state: AppState) -> Router {
         .route("/complaints/answer", post(console::answer_complaint))
         .route("/letters", get(console::letters_page))
         .route("/letters/print", post(console::print_letters))
+        .route("/clients", get(clients::clients_page))
+        .route("/clients/state", post(clients::change_state))
         .route("/keys", get(operations::keys_page))
         .route("/keys/rotate", post(operations::rotate_keys))
         .route("/ledger", get(operations::ledger_page))
