@@ -35,6 +35,7 @@ pub fn metadata(provider: &Provider) -> Value {
         "revocation_endpoint": e(paths::REVOKE),
         "introspection_endpoint": e(paths::INTROSPECT),
         "end_session_endpoint": e(paths::LOGOUT),
+        "registration_endpoint": e(paths::REGISTER),
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -66,6 +66,10 @@ pub mod paths {
     pub const USERINFO: &str = "/userinfo";
     pub const JWKS: &str = "/jwks";
     pub const REVOKE: &str = "/revoke";
+    /// RFC 7591 registration.
+    pub const REGISTER: &str = "/register";
+    /// RFC 7592 client configuration (`registration_client_uri`).
+    pub const REGISTRATION: &str = "/register/{client_id}";
     pub const INTROSPECT: &str = "/introspect";
     pub const LOGOUT: &str = "/logout";
     pub const CONSENT: &str = "/authorize/consent";

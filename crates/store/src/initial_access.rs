@@ -52,6 +52,15 @@ pub async fn spend(
     Ok(row.map(|r| r.try_get("pia_entry")).transpose()?)
 }
 
+/// Gives back a use spent on a registration that was then refused.
+pub async fn refund(conn: &mut AnyConnection, token_hash: &[u8]) -> Result<()> {
+    sqlx::query("UPDATE initial_access_tokens SET uses_left = uses_left + 1 WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Deletes tokens that expired or are used up before `cutoff`.
 pub async fn purge(conn: &mut AnyConnection, cutoff: i64) -> Result<u64> {
     Ok(sqlx::query(

@@ -8,6 +8,7 @@ mod account_close_page;
 mod account_closure;
 mod account_data;
 mod complaints;
+mod dynamic_registration;
 mod federation;
 mod federation_browser;
 mod federation_node;

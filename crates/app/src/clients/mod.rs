@@ -11,6 +11,8 @@
 //!   PIA.
 //! - [`tokens`]: initial access tokens and registration access tokens.
 //! - [`jwks_uri`]: fetching the keys clients publish, safely.
+//! - [`dynamic`]: RFC 7591 registration and RFC 7592 management by the
+//!   ministries' own pipelines.
 use sqin_crypto::SecretString;
 use sqin_oidc::client::{self as oidc_client, ClientRegistration, RegistrationBounds};
 use sqin_staff::four_eyes::RequestKind;
@@ -23,6 +25,7 @@ use sqin_store::Connection;
 use crate::staff::{record_governance, StaffActor, OPERATOR};
 use crate::{AppError, AppResult, Services};
 
+pub mod dynamic;
 pub mod jwks_uri;
 pub mod metadata;
 pub mod reconcile;

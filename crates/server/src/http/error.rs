@@ -161,6 +161,9 @@ pub struct ApiError {
     /// Sent as well when a page route answers with this error: the page to
     /// show a person instead of JSON.
     pub page: Option<PageErrorSpec>,
+    /// Which fields of the request are wrong, and how (the `errors`
+    /// extension member).
+    pub fields: Vec<(String, String)>,
 }
 
 impl ApiError {
@@ -171,6 +174,7 @@ impl ApiError {
             description: description.into(),
             retry_after: None,
             page: None,
+            fields: Vec::new(),
         }
     }
 
@@ -236,10 +240,50 @@ impl From<sqin_ledger_service::LedgerServiceError> for ApiError {
     }
 }
 
+/// The HTTP status an application error answers with, everywhere.
+pub fn app_status(e: &sqin_app::AppError) -> StatusCode {
+    use sqin_app::AppError as E;
+    use sqin_oidc::OidcError as O;
+    match e {
+        E::Refused(_) => StatusCode::BAD_REQUEST,
+        E::NotFound(_) => StatusCode::NOT_FOUND,
+        E::Conflict(_) => StatusCode::CONFLICT,
+        E::Stale(_) => StatusCode::PRECONDITION_FAILED,
+        E::Forbidden => StatusCode::FORBIDDEN,
+        E::ReauthenticationRequired => StatusCode::UNAUTHORIZED,
+        E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        E::Oidc(O::InvalidMetadata { .. } | O::BeyondPia { .. }) => StatusCode::BAD_REQUEST,
+        E::Oidc(O::UnknownClient) => StatusCode::NOT_FOUND,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 impl From<sqin_app::AppError> for ApiError {
     fn from(e: sqin_app::AppError) -> Self {
         use sqin_app::AppError as E;
+        use sqin_oidc::OidcError as O;
         match e {
+            E::Oidc(O::InvalidMetadata { field, message }) => Self {
+                fields: vec![(field.to_owned(), message.clone())],
+                ..Self::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_client_metadata",
+                    format!("{field}: {message}"),
+                )
+            },
+            E::Oidc(O::BeyondPia { entry, overreach }) => Self {
+                fields: overreach
+                    .iter()
+                    .map(|o| (o.field.to_owned(), o.detail.clone()))
+                    .collect(),
+                ..Self::new(
+                    StatusCode::BAD_REQUEST,
+                    "beyond_pia",
+                    format!("the registration goes beyond PIA entry {entry}"),
+                )
+            },
+            E::Oidc(O::UnknownClient) => Self::not_found("no such relying party"),
+            E::Stale(m) => Self::new(StatusCode::PRECONDITION_FAILED, "stale", m),
             E::Refused(m) => Self::bad_request(m),
             E::NotFound(m) => Self::not_found(m),
             E::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
@@ -277,6 +321,14 @@ impl IntoResponse for ApiError {
             "error": self.code,
             "error_description": self.description,
         });
+        let mut body = body;
+        if !self.fields.is_empty() {
+            body["errors"] = self
+                .fields
+                .iter()
+                .map(|(field, detail)| json!({ "field": field, "detail": detail }))
+                .collect();
+        }
         let mut response = (self.status, Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(

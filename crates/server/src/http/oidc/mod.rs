@@ -17,6 +17,7 @@ use super::AppState;
 
 mod authorize;
 mod logout;
+mod register;
 mod token;
 
 /// The protocol endpoints, for relying parties.
@@ -30,6 +31,13 @@ pub fn routes() -> Router<AppState> {
         )
         .route(paths::INTROSPECT, post(token::introspect))
         .route(paths::REVOKE, post(token::revoke))
+        .route(paths::REGISTER, post(register::register))
+        .route(
+            paths::REGISTRATION,
+            get(register::read)
+                .put(register::update)
+                .delete(register::delete),
+        )
 }
 
 /// The endpoints a person's browser visits (behind the pages' layer).
