@@ -162,9 +162,13 @@ pub struct ApiError {
     /// show a person instead of JSON.
     pub page: Option<PageErrorSpec>,
     /// Which fields of the request are wrong, and how (the `errors`
-    /// extension member).
-    pub fields: Vec<(String, String)>,
+    /// extension member); boxed, as most errors have none.
+    pub fields: Option<Box<FieldErrors>>,
 }
+
+/// `(field, what is wrong with it)`, in the order found.
+#[derive(Debug, Default)]
+pub struct FieldErrors(pub Vec<(String, String)>);
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
@@ -174,7 +178,7 @@ impl ApiError {
             description: description.into(),
             retry_after: None,
             page: None,
-            fields: Vec::new(),
+            fields: None,
         }
     }
 
@@ -264,7 +268,10 @@ impl From<sqin_app::AppError> for ApiError {
         use sqin_oidc::OidcError as O;
         match e {
             E::Oidc(O::InvalidMetadata { field, message }) => Self {
-                fields: vec![(field.to_owned(), message.clone())],
+                fields: Some(Box::new(FieldErrors(vec![(
+                    field.to_owned(),
+                    message.clone(),
+                )]))),
                 ..Self::new(
                     StatusCode::BAD_REQUEST,
                     "invalid_client_metadata",
@@ -272,10 +279,12 @@ impl From<sqin_app::AppError> for ApiError {
                 )
             },
             E::Oidc(O::BeyondPia { entry, overreach }) => Self {
-                fields: overreach
-                    .iter()
-                    .map(|o| (o.field.to_owned(), o.detail.clone()))
-                    .collect(),
+                fields: Some(Box::new(FieldErrors(
+                    overreach
+                        .iter()
+                        .map(|o| (o.field.to_owned(), o.detail.clone()))
+                        .collect(),
+                ))),
                 ..Self::new(
                     StatusCode::BAD_REQUEST,
                     "beyond_pia",
@@ -322,9 +331,9 @@ impl IntoResponse for ApiError {
             "error_description": self.description,
         });
         let mut body = body;
-        if !self.fields.is_empty() {
-            body["errors"] = self
-                .fields
+        if let Some(fields) = &self.fields {
+            body["errors"] = fields
+                .0
                 .iter()
                 .map(|(field, detail)| json!({ "field": field, "detail": detail }))
                 .collect();
