@@ -14,6 +14,7 @@ mod federation_browser;
 mod federation_node;
 mod federation_scan;
 mod federation_support;
+mod jwks_uri;
 mod ledger;
 mod oidc_backchannel;
 mod oidc_claims;
