@@ -119,7 +119,8 @@ pub async fn run(services: &Services, now: i64) -> AppResult<RetentionReport> {
 
     for &(element, statement) in purge::SCHEDULED {
         let n = purge::delete_due(&mut conn, statement, cutoff(element)?).await?;
-        report.deleted.insert(element, n);
+        // An element may live in several tables: its count is their sum.
+        *report.deleted.entry(element).or_insert(0) += n;
     }
     // Ceremonies are deleted once expired (their lifetime is shorter than
     // the PIA's period); rate-limit buckets once their window is over.

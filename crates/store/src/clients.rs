@@ -160,7 +160,8 @@ pub struct ClientRecord {
     pub pia_entry: Option<String>,
     pub status: ClientStatus,
     pub status_reason: Option<String>,
-    /// Bumped by every change: the ETag of concurrent edits.
+    /// Bumped by every metadata edit: the ETag of concurrent edits (a
+    /// state change or a new secret is not an edit).
     pub version: i64,
     /// SHA-256 of the RFC 7592 registration access token, if it has one.
     pub registration_token_hash: Option<Vec<u8>>,
@@ -301,7 +302,8 @@ pub async fn update(
     Ok(done.rows_affected() == 1)
 }
 
-/// Sets a client's state (and why), bumping its version.
+/// Sets a client's state (and why). Not a metadata edit: the version (the
+/// edits' ETag) stays, so an edit waiting for approval still applies.
 pub async fn set_status(
     conn: &mut AnyConnection,
     client_id: &str,
@@ -310,7 +312,7 @@ pub async fn set_status(
     now: i64,
 ) -> Result<()> {
     let done = sqlx::query(
-        "UPDATE clients SET status = $1, status_reason = $2, updated_at = $3, version = version + 1
+        "UPDATE clients SET status = $1, status_reason = $2, updated_at = $3
          WHERE client_id = $4",
     )
     .bind(status.as_str())
@@ -375,7 +377,7 @@ pub async fn set_secret_hash(
     now: i64,
 ) -> Result<()> {
     let done = sqlx::query(
-        "UPDATE clients SET secret_hash = $1, updated_at = $2, version = version + 1
+        "UPDATE clients SET secret_hash = $1, updated_at = $2
          WHERE client_id = $3 AND client_type = 'confidential'",
     )
     .bind(secret_hash)

@@ -13,6 +13,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod auth_requests;
+pub mod automation;
 pub mod backchannel;
 pub mod ceremonies;
 pub mod citizens;
@@ -113,6 +114,8 @@ pub const PERSONAL_DATA: &[(&str, &str)] = &[
     ("staff.passkey", "staff_passkeys.*"),
     ("staff.session", "staff_sessions.*"),
     ("staff.session", "staff_ceremonies.*"),
+    ("staff.session", "admin_tokens.*"),
+    ("staff.member", "automation_clients.*"),
     ("staff.grant", "staff_grants.*"),
     ("staff.request", "staff_requests.*"),
     ("staff.alert", "staff_alerts.*"),

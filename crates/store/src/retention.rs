@@ -79,6 +79,10 @@ pub const SCHEDULED: &[(&str, &str)] = &[
         "DELETE FROM staff_sessions WHERE ended_at <= $1 OR expires_at <= $1",
     ),
     (
+        "staff.session",
+        "DELETE FROM admin_tokens WHERE expires_at <= $1",
+    ),
+    (
         "staff.grant",
         "DELETE FROM staff_grants WHERE revoked_at <= $1 OR expires_at <= $1",
     ),
@@ -90,6 +94,10 @@ pub const SCHEDULED: &[(&str, &str)] = &[
     (
         "letter.record",
         "DELETE FROM mail_letters WHERE created_at <= $1",
+    ),
+    (
+        "staff.member",
+        "DELETE FROM automation_clients WHERE revoked_at <= $1",
     ),
     (
         "staff.member",

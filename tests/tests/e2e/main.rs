@@ -7,6 +7,7 @@
 mod account_close_page;
 mod account_closure;
 mod account_data;
+mod admin_api;
 mod complaints;
 mod dynamic_registration;
 mod federation;

@@ -30,6 +30,7 @@ use sqin_store::Connection;
 
 use crate::{AppResult, Services};
 
+pub mod automation;
 pub mod directory;
 pub mod files;
 pub mod letters;

@@ -146,3 +146,35 @@ pub async fn verify_ledger(
     tx.commit().await?;
     Ok(outcome.map_err(|e| e.to_string()))
 }
+
+/// Signs a new ledger checkpoint now, if the log grew since the last one
+/// (operations: the administrator), recorded as a governance entry.
+pub async fn checkpoint(
+    services: &Services,
+    actor: &StaffActor,
+) -> AppResult<sqin_ledger_service::checkpoints::PublishedCheckpoint> {
+    actor.role_for(services, StaffAction::KeysRotate)?;
+    let mut conn = services.store.pool().acquire().await?;
+    let (cp, new) = sqin_ledger_service::checkpoints::publish(
+        &mut conn,
+        &services.ledger,
+        actor.now,
+        sqin_ledger_service::CheckpointPolicy::IfGrown,
+    )
+    .await?;
+    let mut tx = sqin_store::begin_on(&mut conn).await?;
+    record_governance(
+        &mut tx,
+        services,
+        &actor.member.badge,
+        "ledger.checkpoint",
+        &[
+            ("tree_size", &cp.tree_size.to_string()),
+            ("new", if new { "true" } else { "false" }),
+        ],
+        actor.now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(cp)
+}

@@ -120,7 +120,7 @@ pub fn single(params: &[(String, String)], name: &str) -> Result<Option<String>,
     Ok(first.filter(|v| !v.is_empty()))
 }
 
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };

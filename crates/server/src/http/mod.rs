@@ -21,6 +21,7 @@ use crate::web::client_addr::TrustedProxies;
 use sqin_app::Services;
 
 mod account;
+pub mod admin;
 pub mod error;
 pub mod extract;
 mod ledger;

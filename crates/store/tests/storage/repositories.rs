@@ -201,11 +201,11 @@ both_backends!(
         let a = clients::get(&mut conn, "a").await.unwrap().unwrap();
         assert_eq!(a.secret_hash, Some(vec![8; 32]));
         assert_eq!(a.updated_at, 5);
-        assert_eq!(a.version, 2, "every change bumps the version");
+        assert_eq!(a.version, 1, "a new secret is not a metadata edit");
         // An edit against a stale version writes nothing.
         let mut edited = a.clone();
         edited.redirect_uris = vec!["https://rp.example/other".into()];
-        assert!(!clients::update(&mut conn, &edited, 1).await.unwrap());
+        assert!(!clients::update(&mut conn, &edited, 0).await.unwrap());
         assert_eq!(
             clients::get(&mut conn, "a")
                 .await
@@ -214,9 +214,13 @@ both_backends!(
                 .redirect_uris,
             a.redirect_uris
         );
-        assert!(clients::update(&mut conn, &edited, 2).await.unwrap());
+        assert!(clients::update(&mut conn, &edited, 1).await.unwrap());
+        assert!(
+            !clients::update(&mut conn, &edited, 1).await.unwrap(),
+            "now stale"
+        );
         let a = clients::get(&mut conn, "a").await.unwrap().unwrap();
-        assert_eq!((a.version, a.redirect_uris.len()), (3, 1));
+        assert_eq!((a.version, a.redirect_uris.len()), (2, 1));
         assert_eq!(a.redirect_uris[0], "https://rp.example/other");
         clients::set_status(
             &mut conn,
@@ -229,7 +233,7 @@ both_backends!(
         .unwrap();
         let a = clients::get(&mut conn, "a").await.unwrap().unwrap();
         assert_eq!(a.status, clients::ClientStatus::Suspended);
-        assert_eq!((a.status_reason.as_deref(), a.version), (Some("why"), 4));
+        assert_eq!((a.status_reason.as_deref(), a.version), (Some("why"), 2));
         clients::delete(&mut conn, "a").await.unwrap();
         assert_eq!(clients::get(&mut conn, "a").await.unwrap(), None);
         assert!(matches!(

@@ -189,6 +189,10 @@ pub fn router(state: AppState) -> Router {
             crate::web::render_errors,
         ))
         .route_layer(axum::middleware::from_fn(staff_surface))
+        // The API answers JSON only (no error pages, no confirmation
+        // page), but is of the staff surface (its browser cookie, its CSRF
+        // tokens).
+        .merge(super::admin::router().route_layer(axum::middleware::from_fn(staff_surface)))
         .fallback(super::ops::not_found)
         .with_state(state);
     super::with_middleware(routes, &config).layer(axum::middleware::from_fn(no_framing_no_cache))
