@@ -7,10 +7,13 @@
 //   SQIN_CODE, SQIN_BIRTHDATE, SQIN_REGISTER_ID
 //   SQIN_SHOTS       a directory for a screenshot of each page
 //   CHROMIUM         the browser binary (default /usr/bin/chromium)
-// Prints one line per step; exits non-zero with the reason on failure.
+// Each page is checked with axe-core (WCAG 2.1 AA, ./a11y.mjs), in French and
+// in English. Prints one line per step; exits non-zero with the reason on
+// failure.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { checkA11y, checkOtherLanguage } from "./a11y.mjs";
 
 const base = process.env.SQIN_BASE;
 const code = process.env.SQIN_CODE;
@@ -79,11 +82,14 @@ try {
   await page.goto(`${base}/enrol`);
   check((await page.getAttribute("html", "lang")) === "fr", "the page is in French");
   await shot("enrol.png");
+  await checkA11y(page, "enrolment (fr)");
+  await checkOtherLanguage(page, "enrolment", "fr", "en");
   await page.fill("#code", code);
   await page.fill("#birthdate", "1999-12-31");
   await page.click("button[type=submit]");
   await page.waitForSelector("#form-error");
   await shot("enrol-error.png");
+  await checkA11y(page, "enrolment with its error (fr)");
   console.log("ok: a wrong birthdate gets the generic error");
 
   // 2. The right code and birthdate: the passkey registration page.
@@ -92,6 +98,8 @@ try {
   await page.click("button[type=submit]");
   await page.waitForURL(/\/enrol\/passkey\?grant=/);
   await shot("register-passkey.png");
+  await checkA11y(page, "passkey registration (fr)");
+  await checkOtherLanguage(page, "passkey registration", "fr", "en");
   await page.fill("#name", "Téléphone de test");
   await page.click("#register button[type=submit]");
   await page.waitForURL(/\/account\?notice=welcome/);
@@ -99,6 +107,7 @@ try {
   check(credentials.length === 1, `one credential on the authenticator, got ${credentials.length}`);
   check(credentials[0].isResidentCredential, "the passkey is discoverable");
   check((await page.textContent("main")).includes("Téléphone de test"), "the account lists the passkey");
+  await checkA11y(page, "account with the welcome notice (fr)");
   console.log("ok: enrolled; the passkey is discoverable and listed");
 
   const presence = (on) => cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId, enabled: on });
@@ -121,6 +130,8 @@ try {
   await page.waitForSelector("#passkey-login");
   await page.waitForSelector("[data-conditional=pending]");
   await shot("login.png");
+  await checkA11y(page, "sign-in (fr)");
+  await checkOtherLanguage(page, "sign-in", "fr", "en");
   await presence(true);
   await page.click("#passkey-login");
   await page.waitForURL(/\/account$/);
@@ -137,13 +148,30 @@ try {
   const signins = await page.$$eval("section[aria-labelledby=signins-title] tbody tr", (rows) => rows.length);
   check(signins === 3, `three recent sign-ins listed, got ${signins}`);
   await shot("account.png");
+  await checkA11y(page, "account with its sign-ins (fr)");
   console.log("ok: signed in with the register identifier; the account lists the sign-ins");
+
+  // The account's other pages (they only show, and offer forms), checked in
+  // both languages; then back to the account.
+  for (const path of ["/account/history", "/account/history/staff", "/account/complaints", "/account/close"]) {
+    await page.goto(`${base}${path}`);
+    await checkA11y(page, `${path} (fr)`);
+    await checkOtherLanguage(page, path, "fr", "en");
+  }
+  await page.goto(`${base}/account`);
 
   // 6. The same page in English.
   await page.click("a.lang");
   await page.waitForURL(/lang=en/);
   check((await page.getAttribute("html", "lang")) === "en", "the switch link gives English");
   await shot("account-en.png");
+  await checkA11y(page, "account (en)");
+
+  // The privacy notice every page's footer links to, in both languages.
+  await page.click("footer.site a[href='/privacy']");
+  await page.waitForURL(/\/privacy$/);
+  await checkA11y(page, "privacy notice (en)");
+  await checkOtherLanguage(page, "privacy notice", "en", "fr");
 
   // 7. The error page people see: a form whose browser cookie is gone.
   await page.goto(`${base}/enrol`);
@@ -153,6 +181,7 @@ try {
   await page.click("button[type=submit]");
   await page.waitForSelector("text=Le formulaire a expiré");
   await shot("error.png");
+  await checkA11y(page, "the expired form's error page (fr)");
   console.log("ok: a form without its browser cookie gets the error page");
 
   check(consoleErrors.length === 0, `no console errors (CSP, script): ${consoleErrors.join(" | ")}`);

@@ -8,10 +8,12 @@
 //   FAMILY_BASE      http://localhost:PORT      (sector "localhost")
 //   REVENUE_BASE     http://127.0.0.1:PORT      (sector "127.0.0.1")
 //   SQIN_CODE, SQIN_BIRTHDATE, SQIN_SHOTS, CHROMIUM
+// sqin's pages are checked with axe-core (WCAG 2.1 AA, ./a11y.mjs).
 // Prints one line per step and the two subs; exits non-zero on failure.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { checkA11y, checkOtherLanguage } from "./a11y.mjs";
 
 const { SQIN_BASE: base, FAMILY_BASE: family, REVENUE_BASE: revenue } = process.env;
 const { SQIN_CODE: code, SQIN_BIRTHDATE: birthdate, SQIN_SHOTS: shots } = process.env;
@@ -73,6 +75,22 @@ try {
   await page.waitForURL((u) => u.href.startsWith(`${base}/authorize`));
   check(!page.url().includes("/login"), "no login page: the citizen has a session");
   await shot("portal-consent.png");
+  await checkA11y(page, "consent for the Family portal (fr)");
+  // The same pending request in English, in a second tab of the session
+  // (the resume address shows its consent page again; the tab's `lang`
+  // choice is put back to French before the decision).
+  {
+    const request = await page.getAttribute("input[name=request]", "value");
+    const tab = await context.newPage();
+    try {
+      await tab.goto(`${base}/authorize/resume?request=${encodeURIComponent(request)}&lang=en`);
+      check((await tab.getAttribute("html", "lang")) === "en", "the consent page in English");
+      await checkA11y(tab, "consent for the Family portal (en)");
+      await tab.goto(`${base}/authorize/resume?request=${encodeURIComponent(request)}&lang=fr`);
+    } finally {
+      await tab.close();
+    }
+  }
   await page.click("button[name=decision][value=allow]");
   await page.waitForURL(`${family}/`);
   check((await text("#claim-name")).length > 0, "the portal shows the name");
@@ -93,6 +111,7 @@ try {
   await page.click("#login");
   await page.waitForURL((u) => u.href.startsWith(`${base}/authorize`));
   check(!page.url().includes("/login"), "single sign-on: no login page");
+  await checkA11y(page, "consent for the revenue office (fr)");
   await page.click("button[name=decision][value=allow]");
   await page.waitForURL(`${revenue}/`);
   check((await text("#claim-name")).length > 0, "the revenue office shows the name");
@@ -106,6 +125,14 @@ try {
   await page.goto(`${revenue}/?lang=en`);
   await shot("revenue-signed-in-en.png");
   console.log(`ok: revenue office: the name only; SUBS ${familySub} ${revenueSub}`);
+
+  // The citizen's history at sqin: both services, their consents and what
+  // each received, in both languages.
+  await page.goto(`${base}/account/history`);
+  check((await page.locator("main section.recipient").count()) === 2, "the history lists both services");
+  await shot("history.png");
+  await checkA11y(page, "history of what each service received (fr)");
+  await checkOtherLanguage(page, "history of what each service received", "fr", "en");
 
   // 4. Sign out of the Family portal: sqin ends its session, and the revenue
   // office hears it through back-channel logout.

@@ -24,12 +24,14 @@
 // `ADVANCE <seconds>` and waits for `advanced <seconds>` on its stdin.
 // Labels and button names come from the pages' own messages
 // (crates/server/templates/i18n), so the selectors are the accessible names
-// people see. Prints one line per step; exits non-zero with the reason on
-// failure.
+// people see. Each page is checked with axe-core (WCAG 2.1 AA, ./a11y.mjs),
+// in both languages where it can be shown again. Prints one line per step;
+// exits non-zero with the reason on failure.
 import { chromium } from "playwright-core";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { checkA11y, checkOtherLanguage } from "./a11y.mjs";
 
 const env = (name) => process.env[name];
 const base = env("SQIN_BASE");
@@ -154,6 +156,12 @@ async function person(who, locale) {
   };
   p.main = async () => (await page.locator("main").innerText()).replace(/\s+/g, " ");
   p.nav = () => page.getByRole("navigation", { name: p.t("staff.nav") });
+  // The page as it is shown, checked with axe-core (WCAG 2.1 AA); `other`
+  // checks it in the other language too (a GET page only).
+  p.a11y = async (name, { other = false } = {}) => {
+    await checkA11y(page, `${who}: ${name} (${p.lang})`);
+    if (other) await checkOtherLanguage(page, `${who}: ${name}`, p.lang, p.lang === "fr" ? "en" : "fr");
+  };
   people.push(p);
   return p;
 }
@@ -171,10 +179,12 @@ async function enrolStaff(p, code, name) {
   await page.goto(`${staff}/login`);
   await expectLang(p);
   await p.shot("login");
+  await p.a11y("staff sign-in");
   await page.getByRole("link", { name: p.t("staff.enrol_link") }).click();
   await page.waitForURL(`${staff}/enrol`);
   await page.getByLabel(p.t("staff.invitation_code"), { exact: true }).fill(code);
   await p.shot("enrol");
+  await p.a11y("staff enrolment");
   await page.getByRole("button", { name: p.t("staff.enrol_button") }).click();
   await page.waitForURL(`${staff}/`);
   await page.getByRole("heading", { name: p.t("staff.console") }).waitFor();
@@ -186,6 +196,7 @@ async function enrolStaff(p, code, name) {
   const badge = nav.match(new RegExp(`(${BADGE.source}) \\(${name}\\)`));
   check(badge, `${p.who}: the console names the member: ${nav}`);
   await p.shot("home");
+  await p.a11y("console home");
   return badge[1];
 }
 
@@ -224,6 +235,7 @@ try {
     await page.waitForURL(/\/account\?notice=welcome/);
     check((await citizen.credentials()).length === 1, "the citizen's passkey is on her authenticator");
     await citizen.shot("account");
+    await citizen.a11y("account");
     console.log("ok: the citizen enrolled on the citizens' site");
   }
 
@@ -242,6 +254,7 @@ try {
     await form.getByLabel(officer.t("staff.reason"), { exact: true }).fill("Embauché pour la ligne téléphonique");
     await form.getByLabel(officer.t("staff.grant_until"), { exact: true }).fill(env("SQIN_UNTIL"));
     await officer.shot("invite");
+    await officer.a11y("directory and invitation form", { other: true });
     await form.getByRole("button", { name: officer.t("staff.invite_button") }).click();
     await page.getByRole("heading", { name: officer.t("staff.invited_title") }).waitFor();
     agentCode = (await page.locator("#invitation-code").innerText()).trim();
@@ -252,6 +265,7 @@ try {
     agentBadge = named[0];
     check(body.includes(`${staff}/enrol`), `the invitation says where to enrol: ${body}`);
     await officer.shot("invited");
+    await officer.a11y("invitation made");
     console.log(`ok: the officer invited ${AGENT} (${agentBadge}) for support; the code is on the page`);
   }
 
@@ -260,6 +274,7 @@ try {
   {
     const enrolled = await enrolStaff(agent, agentCode, AGENT);
     check(enrolled === agentBadge, `the agent's badge is ${enrolled}, the invitation said ${agentBadge}`);
+    await agent.a11y("console home without a role", { other: true });
     check(await agent.page.getByText(agent.t("staff.no_role_body")).isVisible(), "no role before the approval");
     check(await agent.nav().getByRole("link", { name: agent.t("staff.files") }).count() === 0, "no look-up before the approval");
     console.log("ok: the agent enrolled; no role until a second person approves");
@@ -276,6 +291,7 @@ try {
     check((await row.innerText()).includes(officer.t("staff.awaiting")), "the officer's request awaits a second person");
     check(await row.getByRole("button").count() === 0, "no decision for the requester");
     await officer.shot("requests");
+    await officer.a11y("requests awaiting a second person", { other: true });
     console.log("ok: the officer sees her request awaiting a second person");
   }
 
@@ -296,11 +312,13 @@ try {
     const reauth = admin.nav().getByRole("button", { name: admin.t("staff.reauth") });
     await reauth.waitFor();
     await admin.shot("requests-stale");
+    await admin.a11y("requests, confirmation stale");
     admin.expected = /Failed to load resource: the server responded with a status of 401/;
     await row.getByRole("button", { name: admin.t("staff.approve") }).click();
     await page.waitForURL(`${staff}/requests/decide`);
     await page.getByRole("heading", { name: admin.t("error.reauth.title") }).waitFor();
     await admin.shot("approve-stale");
+    await admin.a11y("approval refused until the passkey confirms");
     admin.expected = null;
     console.log("ok: a stale confirmation: the approval asks for the passkey first");
 
@@ -312,10 +330,12 @@ try {
     await page.waitForURL(`${staff}/requests`);
     await page.getByText(admin.t("staff.fresh")).waitFor();
     await admin.shot("requests-confirmed");
+    await admin.a11y("requests, confirmed");
     await page.getByRole("row").filter({ hasText: agentBadge }).getByRole("button", { name: admin.t("staff.approve") }).click();
     await page.waitForURL(`${staff}/requests?decided=1`);
     check(await page.getByRole("row").filter({ hasText: agentBadge }).count() === 0, "the request is decided");
     await admin.shot("approved");
+    await admin.a11y("requests, decided");
     console.log("ok: the administrator confirmed with the passkey and approved the grant");
   }
 
@@ -333,6 +353,7 @@ try {
     await page.getByLabel(agent.t("staff.reference"), { exact: true }).fill(REFERENCE);
     await page.getByLabel(agent.t("element.citizen.birthdate"), { exact: true }).fill(env("SQIN_BIRTHDATE"));
     await agent.shot("lookup");
+    await agent.a11y("file look-up form", { other: true });
     await page.getByRole("button", { name: agent.t("staff.open_file") }).click();
     await page.getByRole("heading", { name: agent.t("staff.file_title") }).waitFor();
     const main = await agent.main();
@@ -343,6 +364,7 @@ try {
     const recorded = agent.t("staff.file_recorded", { purpose: agent.t(`purpose.${PURPOSE}`), reference: REFERENCE });
     check(main.includes(recorded), `the page says the look-up is recorded: ${main}`);
     await agent.shot("file");
+    await agent.a11y("citizen's file");
     console.log("ok: the agent opened the file with a purpose and a reference, and sees the citizen's name");
 
     // Her confirmation is stale too (she enrolled before the clock moved):
@@ -356,6 +378,7 @@ try {
     await page.getByRole("button", { name: agent.t("staff.open_file") }).waitFor();
     check(resent.length === 0, `the confirmation sent a form again: ${resent.join(", ")}`);
     await agent.shot("confirmed");
+    await agent.a11y("file look-up form, confirmed");
     console.log("ok: a confirmation from the file page leads to the form, without a second look-up");
   }
 
@@ -378,7 +401,22 @@ try {
     check(row.includes(REFERENCE), `the access names the reference: ${row}`);
     check(!row.includes("Camille"), "the history lists what was seen, never its value");
     await citizen.shot("history-staff");
+    await citizen.a11y("who looked at my file", { other: true });
     console.log(`ok: the citizen sees the look-up by ${agentBadge} (support) for ${PURPOSE}`);
+  }
+
+  // 9. The rest of the console the officer and the administrator can
+  // reach from their menus (pages that only list; none opens a file),
+  // checked in both languages.
+  for (const p of [officer, admin]) {
+    current = p.page;
+    const seen = new Set(["/", "/files", "/requests", "/staff"]);
+    const hrefs = await p.nav().getByRole("link").evaluateAll((links) => links.map((a) => a.getAttribute("href")));
+    for (const href of hrefs.filter((h) => !seen.has(h))) {
+      await p.page.goto(`${staff}${href}`);
+      await p.shot(`page${href.replace(/\W+/g, "-")}`);
+      await p.a11y(`console page ${href}`, { other: true });
+    }
   }
 
   const errors = people.flatMap((p) => p.errors);

@@ -661,7 +661,7 @@ pub fn chromium_ready() -> Result<(), String> {
         ));
     }
     node_available()?;
-    npm_packages("tests/browser", "playwright-core")
+    npm_packages("tests/browser", "axe-core")
 }
 
 /// What the Node.js relying-party test needs: node and the npm packages of

@@ -173,7 +173,14 @@ pub async fn retention_pass(services: &Services) -> AppResult<u64> {
         )
         .await?
     };
-    crate::retention::run(services, now).await?;
+    let store = crate::retention::run(services, now).await?;
+    // What the scheduled pass destroyed is on the record like the
+    // operator's `sqin retention` (the ledger's own purge writes its entry).
+    if store.total() > 0 {
+        let counts = store.summary();
+        crate::staff::record_service_action(services, "retention.run", &[("deleted", &counts)])
+            .await?;
+    }
     Ok(report.total())
 }
 

@@ -95,6 +95,24 @@ impl RetentionReport {
     pub fn total(&self) -> u64 {
         self.deleted.values().sum::<u64>() + self.registrations_closed.len() as u64
     }
+
+    /// What was destroyed, per element, for a governance entry (counts
+    /// only: `element=n` for each element that lost something).
+    pub fn summary(&self) -> String {
+        let mut parts: Vec<String> = self
+            .deleted
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(e, n)| format!("{e}={n}"))
+            .collect();
+        if !self.registrations_closed.is_empty() {
+            parts.push(format!(
+                "registrations_closed={}",
+                self.registrations_closed.len()
+            ));
+        }
+        parts.join(" ")
+    }
 }
 
 /// The element's retention period in seconds (its `+duration` part; a

@@ -48,6 +48,7 @@ mod error;
 /// The event types, from the ledger contract (re-exported for callers).
 pub use sqin_ledger_contract::event;
 pub mod export;
+pub mod governance;
 mod handle;
 pub mod history;
 pub mod keychain;

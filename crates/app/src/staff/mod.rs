@@ -146,6 +146,23 @@ pub async fn record_operator_action(
     Ok(())
 }
 
+/// Who the server's own scheduled work is, in governance entries.
+pub const SCHEDULED: &str = "sqin (scheduled)";
+
+/// Records what the server's scheduled work did to the service (a
+/// retention pass that destroyed something) as a governance entry.
+pub async fn record_service_action(
+    services: &Services,
+    what: &str,
+    details: &[(&str, &str)],
+) -> AppResult<()> {
+    let mut conn = services.store.pool().acquire().await?;
+    let mut tx = sqin_store::begin_on(&mut conn).await?;
+    record_governance(&mut tx, services, SCHEDULED, what, details, services.now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// A trimmed text of 1 to `max` characters, or a refusal naming `what`.
 pub(crate) fn text(what: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();

@@ -19,10 +19,24 @@ pub enum LedgerCommand {
     /// Write the ledger as JSON Lines (entries, stored leaf hashes, every
     /// checkpoint; pseudonyms and ciphertext only, no personal data in clear)
     /// for a reviewer to check with `sqin ledger verify --export`.
+    ///
+    /// With `--kind governance`: only what was done to the service itself
+    /// (relying parties, keys, staff, retention...) in a period, each entry
+    /// with its inclusion proof in a checkpoint signed now, for a reviewer
+    /// to check with `sqin ledger verify --governance FILE --vkey ...`.
     Export {
         /// Output file (written whole or not at all); standard output if absent.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// `governance`: the governance entries of a period, with proofs.
+        #[arg(long, value_enum)]
+        kind: Option<ExportKind>,
+        /// Start of the period (YYYY-MM-DD, UTC); with --kind.
+        #[arg(long, requires = "kind")]
+        from: Option<String>,
+        /// End of the period, included (YYYY-MM-DD, UTC); with --kind.
+        #[arg(long, requires = "kind")]
+        to: Option<String>,
     },
     /// Destroy, by crypto-shredding, the personal details past their
     /// retention (set by the PIA, `pia_file`); each batch is logged in the
@@ -51,8 +65,19 @@ pub enum LedgerCommand {
     RotateKey,
 }
 
+/// What a partial export holds.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportKind {
+    Governance,
+}
+
 #[derive(Debug, Args)]
 pub struct LedgerVerify {
+    /// A governance report (`sqin ledger export --kind governance`) to
+    /// verify offline with --vkey: the checkpoint's signature and every
+    /// entry's inclusion; prints the acts.
+    #[arg(long, conflicts_with = "export", requires = "vkey_source")]
+    pub governance: Option<PathBuf>,
     /// An export (`sqin ledger export`) to verify instead of the database.
     #[arg(long)]
     pub export: Option<PathBuf>,
@@ -62,10 +87,10 @@ pub struct LedgerVerify {
     pub checkpoints: Vec<PathBuf>,
     /// The published verifier key (/ledger/vkey). Without it the key is read
     /// from what is being verified, which proves consistency, not authenticity.
-    #[arg(long)]
+    #[arg(long, group = "vkey_source")]
     pub vkey: Option<String>,
     /// A file holding the verifier key.
-    #[arg(long, conflicts_with = "vkey")]
+    #[arg(long, conflicts_with = "vkey", group = "vkey_source")]
     pub vkey_file: Option<PathBuf>,
     /// The origin the export must have (export only).
     #[arg(long)]
@@ -134,6 +159,34 @@ fn report_verified(report: &sqin_ledger_service::VerifyReport) -> anyhow::Result
 pub async fn run(config: &crate::Config, cmd: LedgerCommand) -> anyhow::Result<()> {
     use sqin_ledger_service::{checkpoints, export, purge, verify, CheckpointPolicy};
     if let LedgerCommand::Verify(v) = &cmd {
+        if let Some(path) = &v.governance {
+            let opts = verify_options(v)?;
+            let vkey = opts.vkey.unwrap_or_default();
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            let report: sqin_ledger_service::governance::GovernanceReport =
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not a governance report", path.display()))?;
+            let acts = sqin_ledger_service::governance::verify_report(&report, &vkey)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let listed: Vec<_> = acts
+                .iter()
+                .map(|a| {
+                    json!({
+                        "seq": a.seq, "time": super::rfc3339(a.time), "actor": a.actor,
+                        "what": a.what, "details": a.details,
+                    })
+                })
+                .collect();
+            print_json(&json!(listed))?;
+            eprintln!(
+                "governance report verified: {} acts from {} to {}",
+                acts.len(),
+                super::rfc3339(report.from),
+                super::rfc3339(report.to)
+            );
+            return Ok(());
+        }
         if let Some(path) = &v.export {
             let opts = verify_options(v)?;
             let file = std::fs::File::open(path)
@@ -178,7 +231,44 @@ pub async fn run(config: &crate::Config, cmd: LedgerCommand) -> anyhow::Result<(
             bar.finish_and_clear();
             report_verified(&report?)?;
         }
-        LedgerCommand::Export { output } => {
+        LedgerCommand::Export {
+            output,
+            kind: Some(ExportKind::Governance),
+            from,
+            to,
+        } => {
+            let day = |text: Option<&String>, what: &str| -> anyhow::Result<Option<i64>> {
+                text.map(|t| {
+                    time::Date::parse(t, time::macros::format_description!("[year]-[month]-[day]"))
+                        .map(|d| d.midnight().assume_utc().unix_timestamp())
+                        .with_context(|| format!("--{what} {t:?} is not a date (YYYY-MM-DD)"))
+                })
+                .transpose()
+            };
+            let from = day(from.as_ref(), "from")?.unwrap_or(0);
+            let to = day(to.as_ref(), "to")?.map_or(services.now() + 1, |d| d + 86_400);
+            // Everything up to now is placed and covered by a checkpoint.
+            checkpoints::publish(&mut conn, ledger, services.now(), CheckpointPolicy::IfGrown)
+                .await?;
+            let report =
+                sqin_ledger_service::governance::report(&mut conn, ledger, from, to).await?;
+            let text = serde_json::to_string_pretty(&report)?;
+            match &output {
+                Some(path) => {
+                    let partial = path.with_extension("partial");
+                    std::fs::write(&partial, &text)
+                        .with_context(|| format!("cannot write {}", partial.display()))?;
+                    std::fs::rename(&partial, path)
+                        .with_context(|| format!("cannot rename to {}", path.display()))?;
+                }
+                None => println!("{text}"),
+            }
+            eprintln!(
+                "exported {} governance entries with their proofs",
+                report.entries.len()
+            );
+        }
+        LedgerCommand::Export { output, .. } => {
             // Entries committed but still queued are placed first.
             sqin_ledger_service::sequence(&mut conn, ledger).await?;
             let cancel = cancel_on_ctrl_c();

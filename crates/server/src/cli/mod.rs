@@ -163,11 +163,11 @@ pub async fn run(command: Command, config: crate::Config) -> anyhow::Result<()> 
         Command::Retention => {
             let services = crate::open(&config).await?;
             let report = sqin_app::retention::run(&services, services.now()).await?;
-            let total = report.total().to_string();
+            let summary = report.summary();
             sqin_app::staff::record_operator_action(
                 &services,
                 "retention.run",
-                &[("deleted", &total)],
+                &[("deleted", &summary)],
             )
             .await?;
             print_json(&serde_json::to_value(&report)?)

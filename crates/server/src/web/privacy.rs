@@ -7,7 +7,7 @@
 //! section ("## Français", "## English"), and the page shows the reader's.
 use std::sync::LazyLock;
 
-use pulldown_cmark::{html, Event, Options, Parser};
+use pulldown_cmark::{html, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use super::i18n::Locale;
 
@@ -37,11 +37,34 @@ fn section<'a>(text: &'a str, heading: &str) -> &'a str {
     rest.get(..end).unwrap_or_default()
 }
 
+/// One level up (`###` becomes `<h2>`): a section's headings sit under
+/// the page's own `<h1>` with no level skipped.
+fn up(level: HeadingLevel) -> HeadingLevel {
+    match level {
+        HeadingLevel::H1 | HeadingLevel::H2 | HeadingLevel::H3 => HeadingLevel::H2,
+        HeadingLevel::H4 => HeadingLevel::H3,
+        HeadingLevel::H5 => HeadingLevel::H4,
+        HeadingLevel::H6 => HeadingLevel::H5,
+    }
+}
+
 /// Markdown to HTML, with any raw HTML in the source shown as text (the
 /// policy is edited by people, not by the page).
 fn render(markdown: &str) -> String {
     let parser = Parser::new_ext(markdown, Options::ENABLE_TABLES).map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) => Event::Start(Tag::Heading {
+            level: up(level),
+            id,
+            classes,
+            attrs,
+        }),
+        Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(up(level))),
         other => other,
     });
     let mut out = String::new();
@@ -65,9 +88,11 @@ mod tests {
     fn both_languages_render_and_raw_html_is_shown_as_text() {
         let fr = policy_html(Locale::Fr);
         let en = policy_html(Locale::En);
-        assert!(fr.contains("<h3>Qui sommes-nous?</h3>"), "{fr}");
+        // The page's h1 is the title; the sections' headings follow it.
+        assert!(fr.contains("<h2>Qui sommes-nous?</h2>"), "{fr}");
+        assert!(!fr.contains("<h3>Qui"));
         assert!(!fr.contains("Who we are"));
-        assert!(en.contains("<h3>Who we are</h3>"), "{en}");
+        assert!(en.contains("<h2>Who we are</h2>"), "{en}");
         assert!(!en.contains("Qui sommes-nous"));
         assert_eq!(
             render("<script>x</script>"),

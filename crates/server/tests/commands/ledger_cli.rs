@@ -269,3 +269,92 @@ both_backends!(
         }
     }
 );
+
+both_backends!(
+    async fn governance_acts_of_a_period_are_exported_with_proofs_and_verify_offline(db: TestDb) {
+        let sqin = Sqin::new(&db);
+        sqin.ok(&["keys", "rotate"]);
+        sqin.ok(&[
+            "staff",
+            "invite",
+            "--name",
+            "Paule Officer",
+            "--role",
+            "privacy-officer",
+        ]);
+        let report = sqin.file("governance.json");
+        let (_, stderr) = sqin.ok(&["ledger", "export", "--kind", "governance", "-o", &report]);
+        assert!(stderr.contains("governance entries"), "{stderr}");
+        let store = db.open().await;
+        let vkey = sqin.ledger(&store).await.vkey();
+        // Offline: the file and the published key, nothing else.
+        let out = Command::new(env!("CARGO_BIN_EXE_sqin"))
+            .args(["ledger", "verify", "--governance", &report, "--vkey", &vkey])
+            .env("SQIN_DATABASE_URL", "postgres://nowhere.invalid/none")
+            .env_remove("SQIN_CONFIG")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let acts: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let whats: Vec<&str> = acts
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["what"].as_str().unwrap())
+            .collect();
+        assert!(
+            whats.contains(&"keys.rotated") && whats.contains(&"staff.invited"),
+            "{whats:?}"
+        );
+        assert!(acts
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["actor"] == "operator"));
+        // A period before anything happened lists nothing.
+        let empty = sqin.file("empty.json");
+        sqin.ok(&[
+            "ledger",
+            "export",
+            "--kind",
+            "governance",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2000-01-02",
+            "-o",
+            &empty,
+        ]);
+        let listed: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&empty).unwrap()).unwrap();
+        assert_eq!(listed["entries"].as_array().unwrap().len(), 0);
+        // Rewriting what an entry says breaks its proof.
+        let text = std::fs::read_to_string(&report).unwrap();
+        let tampered = sqin.file("tampered.json");
+        std::fs::write(&tampered, text.replace("privacy-officer", "administrator")).unwrap();
+        let err = sqin.fails(&[
+            "ledger",
+            "verify",
+            "--governance",
+            &tampered,
+            "--vkey",
+            &vkey,
+        ]);
+        assert!(err.contains("not in the checkpoint"), "{err}");
+        // And a bad date is named.
+        let err = sqin.fails(&[
+            "ledger",
+            "export",
+            "--kind",
+            "governance",
+            "--from",
+            "yesterday",
+        ]);
+        assert!(err.contains("--from \"yesterday\""), "{err}");
+    }
+);

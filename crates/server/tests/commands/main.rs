@@ -3,6 +3,7 @@
 //! witness. One test binary, each module once a file of its own.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin_api_doc;
 mod cli;
 mod ledger_cli;
 mod signals;

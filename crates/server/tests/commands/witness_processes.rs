@@ -48,6 +48,9 @@ sqin_store::sync_test!(
             .arg("serve")
             .current_dir(&dir)
             .env("SQIN_LISTEN", "127.0.0.1:0")
+            // Its own staff port too: two servers started by parallel tests
+            // must not both want the default 8079.
+            .env("SQIN_STAFF_LISTEN", "127.0.0.1:0")
             .env(
                 "SQIN_DATABASE_URL",
                 format!("sqlite://{}/s.db?mode=rwc", dir.display()),

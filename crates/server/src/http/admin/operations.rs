@@ -51,7 +51,12 @@ pub(super) async fn token(
     }
     let basic = crate::http::extract::basic_credentials(&headers).map_err(OAuthJson)?;
     let (id, secret) = match (basic, form.client_id, form.client_secret) {
-        (Some((id, secret)), None | Some(_), None) => (id, secret),
+        (Some((id, _)), Some(other), None) if other != id => {
+            return Err(OAuthJson(OAuthError::invalid_request(
+                "client_id does not match the Authorization header",
+            )))
+        }
+        (Some((id, secret)), _, None) => (id, secret),
         (None, Some(id), Some(secret)) => (id, secret),
         _ => return Err(OAuthJson(OAuthError::invalid_client(
             "authenticate the automation client once: HTTP Basic, or client_id and client_secret",
