@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 use sqin_store::testing::TestDb;
 use sqin_store::{both_backends, citizens, enrolment};
 
-struct Sqin {
+pub(crate) struct Sqin {
     db_url: String,
     dir: PathBuf,
     /// An adopted PIA (`SQIN_PIA_FILE`), when the test needs entries other
@@ -15,7 +15,7 @@ struct Sqin {
 }
 
 impl Sqin {
-    fn new(db: &TestDb) -> Sqin {
+    pub(crate) fn new(db: &TestDb) -> Sqin {
         let dir = std::env::temp_dir().join(format!(
             "sqin-cli-{}-{}",
             std::process::id(),
@@ -34,7 +34,7 @@ impl Sqin {
 
     /// The repository's PIA with the test ministries' entries
     /// (tests/fixtures/ministries.toml), adopted as a deployment would.
-    fn with_ministries(mut self) -> Sqin {
+    pub(crate) fn with_ministries(mut self) -> Sqin {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut text = std::fs::read_to_string(root.join("pia/inventory.toml")).unwrap();
         text.push_str(
@@ -46,7 +46,7 @@ impl Sqin {
         self
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sqin"));
         cmd.args(args)
             .current_dir(&self.dir)
@@ -61,7 +61,7 @@ impl Sqin {
         cmd.output().unwrap()
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
             out.status.success(),
@@ -71,13 +71,13 @@ impl Sqin {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    fn fails(&self, args: &[&str]) -> String {
+    pub(crate) fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(!out.status.success(), "sqin {args:?} should have failed");
         String::from_utf8(out.stderr).unwrap()
     }
 
-    fn write(&self, name: &str, text: &str) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.dir.join(name);
         std::fs::write(&path, text).unwrap();
         path
@@ -85,7 +85,7 @@ impl Sqin {
 
     /// The server's own services on this database and data directory (same
     /// key-encryption key, so the same register vault and code key).
-    async fn services(&self) -> sqin_app::Services {
+    pub(crate) async fn services(&self) -> sqin_app::Services {
         let config = sqin_server::Config {
             database_url: self.db_url.clone(),
             data_dir: self.dir.join("var"),
@@ -95,7 +95,7 @@ impl Sqin {
         sqin_server::open(&config).await.unwrap()
     }
 
-    async fn count_citizens(&self, store: &sqin_store::Store) -> i64 {
+    pub(crate) async fn count_citizens(&self, store: &sqin_store::Store) -> i64 {
         let mut conn = store.pool().acquire().await.unwrap();
         citizens::count(&mut conn).await.unwrap()
     }
@@ -107,11 +107,11 @@ impl Drop for Sqin {
     }
 }
 
-fn path(p: &Path) -> &str {
+pub(crate) fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-const GOOD: &str = "register_id,given_name,family_name,birthdate,email,locale\n\
+pub(crate) const GOOD: &str = "register_id,given_name,family_name,birthdate,email,locale\n\
 R-001,Aline,Tremblay,1984-03-02,aline@example.org,fr\n\
 R-002,Bruno,Gagnon,1990-12-31,,en\n";
 
@@ -288,277 +288,6 @@ both_backends!(
             .spend(&mut conn, &third, now + 60)
             .await
             .unwrap());
-    }
-);
-
-both_backends!(
-    async fn clients_are_registered_validated_and_managed(db: TestDb) {
-        let sqin = Sqin::new(&db).with_ministries();
-        fn add<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-            let mut args = vec!["client", "add", "--name", "Revenu"];
-            args.extend_from_slice(extra);
-            args
-        }
-        // Outside the PIA: no entry, no registration.
-        let err = sqin.fails(&add(&[
-            "--pia-entry",
-            "nope",
-            "--redirect-uri",
-            "https://revenu.example/cb",
-        ]));
-        assert!(
-            err.contains("no relying party \"nope\" in the privacy impact assessment"),
-            "{err}"
-        );
-        // The general rules still hold.
-        let err = sqin.fails(&add(&[
-            "--pia-entry",
-            "revenue",
-            "--redirect-uri",
-            "http://revenu.example/cb",
-        ]));
-        assert!(
-            err.contains("redirect_uris") && err.contains("https"),
-            "{err}"
-        );
-        let err = sqin.fails(&add(&[
-            "--pia-entry",
-            "revenue",
-            "--redirect-uri",
-            "https://revenu.example/cb",
-            "--scope",
-            "openid telepathy",
-        ]));
-        assert!(err.contains("telepathy"), "{err}");
-        let err = sqin.fails(&add(&[
-            "--pia-entry",
-            "revenue",
-            "--redirect-uri",
-            "https://revenu.example/cb",
-            "--scope",
-            "openid profile",
-            "--claims",
-            "name birthdate",
-        ]));
-        assert!(err.contains("\"birthdate\" is not carried"), "{err}");
-        // Beyond the entry, field by field, each difference named.
-        for (extra, field, what) in [
-            (
-                &["--scope", "openid profile birthdate"][..],
-                "scope",
-                "\"birthdate\"",
-            ),
-            (
-                &["--scope", "openid profile", "--claims", "name given_name"][..],
-                "claims",
-                "\"given_name\"",
-            ),
-            (
-                &["--sector", "sante.example"][..],
-                "sector_identifier",
-                "sante.example",
-            ),
-            (&["--public-subject"][..], "subject_type", "pairwise only"),
-            (
-                &["--post-logout-redirect-uri", "https://evil.example/out"][..],
-                "post_logout_redirect_uris",
-                "evil.example",
-            ),
-        ] {
-            let mut args = vec![
-                "--pia-entry",
-                "revenue",
-                "--redirect-uri",
-                "https://revenu.example/cb",
-            ];
-            args.extend_from_slice(extra);
-            let err = sqin.fails(&add(&args));
-            assert!(err.contains("beyond PIA entry revenue"), "{field}: {err}");
-            assert!(
-                err.contains(&format!("{field}: ")) && err.contains(what),
-                "{field}: {err}"
-            );
-        }
-        let err = sqin.fails(&add(&[
-            "--pia-entry",
-            "revenue",
-            "--redirect-uri",
-            "https://evil.example/cb",
-        ]));
-        assert!(
-            err.contains("redirect_uris: \"https://evil.example/cb\" is outside the hosts"),
-            "{err}"
-        );
-
-        // Within the entry: registered, pending a privacy officer; the
-        // claims default to those of its scopes the entry allows.
-        let out = sqin.ok(&add(&[
-            "--pia-entry",
-            "revenue",
-            "--redirect-uri",
-            "https://revenu.example/cb",
-            "--scope",
-            "openid profile",
-        ]));
-        let created: serde_json::Value = serde_json::from_str(&out).unwrap();
-        let id = created["client_id"].as_str().unwrap().to_owned();
-        let secret = created["client_secret"].as_str().unwrap().to_owned();
-        assert_eq!(secret.len(), 43);
-        assert_eq!(created["status"], "pending");
-        assert!(created["approval_request"].is_string());
-        assert_eq!(
-            created["claims"],
-            serde_json::json!(["name", "family_name"])
-        );
-        assert_eq!(created["sector"], "revenu.example");
-        assert_eq!(created["purpose"], "File one's income tax return");
-        assert_eq!(created["pia_entry"], "revenue");
-        assert_eq!(created["version"], 1);
-        let shown: serde_json::Value =
-            serde_json::from_str(&sqin.ok(&["client", "show", &id])).unwrap();
-        assert!(
-            shown.get("client_secret").is_none(),
-            "secret is shown once only"
-        );
-
-        // An edit within what it receives takes effect; one that widens
-        // waits for a privacy officer, and nothing changes until then.
-        let out = sqin.ok(&[
-            "client",
-            "edit",
-            &id,
-            "--redirect-uri",
-            "https://revenu.example/cb2",
-        ]);
-        let edited: serde_json::Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(edited["changed"], serde_json::json!(["redirect_uris"]));
-        assert_eq!(edited["version"], 2);
-        let out = sqin.ok(&["client", "edit", &id, "--claims", "name"]);
-        let narrowed: serde_json::Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(narrowed["claims"], serde_json::json!(["name"]));
-        let out = sqin.ok(&["client", "edit", &id, "--claims", "name family_name"]);
-        let widened: serde_json::Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(
-            widened["awaiting_approval"]["widens"],
-            serde_json::json!(["claims"])
-        );
-        assert_eq!(
-            widened["claims"],
-            serde_json::json!(["name"]),
-            "unchanged until approved"
-        );
-        // ... and an edit beyond the entry is refused outright.
-        let err = sqin.fails(&["client", "edit", &id, "--sector", "sante.example"]);
-        assert!(err.contains("sector_identifier"), "{err}");
-        // Concurrent edits: a stale version is refused, nothing lost.
-        let err = sqin.fails(&[
-            "client",
-            "edit",
-            &id,
-            "--if-version",
-            "1",
-            "--name",
-            "Autre",
-        ]);
-        assert!(err.contains("changed since version 1"), "{err}");
-        let shown: serde_json::Value =
-            serde_json::from_str(&sqin.ok(&["client", "show", &id])).unwrap();
-        assert_eq!(shown["name"], "Revenu");
-
-        // Suspend, resume, rotate, an initial access token, remove.
-        let err = sqin.fails(&["client", "resume", &id, "--reason", "x"]);
-        assert!(err.contains("pending"), "{err}");
-        let store = db.open().await;
-        let hash_of = |s: &str| sqin_crypto::sha256(s.as_bytes()).to_vec();
-        let rotated: serde_json::Value =
-            serde_json::from_str(&sqin.ok(&["client", "rotate-secret", &id])).unwrap();
-        let new_secret = rotated["client_secret"].as_str().unwrap().to_owned();
-        assert_ne!(new_secret, secret);
-        let stored = {
-            let mut conn = store.pool().acquire().await.unwrap();
-            sqin_store::clients::get(&mut conn, &id)
-                .await
-                .unwrap()
-                .unwrap()
-        };
-        assert_eq!(stored.secret_hash, Some(hash_of(&new_secret)));
-        let iat: serde_json::Value = serde_json::from_str(&sqin.ok(&[
-            "client",
-            "initial-access-token",
-            "--pia-entry",
-            "health-card",
-            "--days",
-            "2",
-            "--uses",
-            "3",
-        ]))
-        .unwrap();
-        assert_eq!(iat["pia_entry"], "health-card");
-        let iat_token = iat["initial_access_token"].as_str().unwrap().to_owned();
-        let err = sqin.fails(&["client", "initial-access-token", "--pia-entry", "nope"]);
-        assert!(err.contains("no relying party"), "{err}");
-        // An id that starts with '-' is an id, not an option.
-        let err = sqin.fails(&["client", "show", "-MX3Ye_DAfhLrK9596KT9g"]);
-        assert!(err.contains("no relying party -MX3Ye"), "{err}");
-        let public: serde_json::Value = serde_json::from_str(&sqin.ok(&[
-            "client",
-            "add",
-            "--pia-entry",
-            "health-card",
-            "--name",
-            "App",
-            "--public",
-            "--redirect-uri",
-            "http://localhost:7000/cb",
-        ]))
-        .unwrap();
-        assert!(public.get("client_secret").is_none());
-        assert_eq!(public["token_endpoint_auth_method"], "none");
-        let err = sqin.fails(&[
-            "client",
-            "rotate-secret",
-            public["client_id"].as_str().unwrap(),
-        ]);
-        assert!(err.contains("no secret"), "{err}");
-        sqin.ok(&["client", "remove", &id]);
-        let err = sqin.fails(&["client", "show", &id]);
-        assert!(err.contains("no relying party"), "{err}");
-
-        // Every operator action is a public governance entry, with no
-        // secret in any of them.
-        let mut conn = store.pool().acquire().await.unwrap();
-        let entries = sqin_store::ledger::entries_of_kind(&mut conn, "governance")
-            .await
-            .unwrap();
-        let text: Vec<String> = entries
-            .iter()
-            .map(|e| String::from_utf8_lossy(&e.entry).into_owned())
-            .collect();
-        for what in [
-            "client.registered",
-            "client.edited",
-            "client.edit_requested",
-            "client.secret_rotated",
-            "initial_access_token.issued",
-            "client.removed",
-        ] {
-            assert!(
-                text.iter()
-                    .any(|t| t.contains(what) && t.contains("\"operator\"")),
-                "{what} missing from {text:?}"
-            );
-        }
-        for secret in [&secret, &new_secret, &iat_token] {
-            assert!(
-                !text.iter().any(|t| t.contains(secret.as_str())),
-                "a secret in the ledger"
-            );
-        }
-        assert!(
-            text.iter()
-                .any(|t| t.contains("https://revenu.example/cb2")),
-            "URIs are named"
-        );
     }
 );
 
@@ -823,185 +552,5 @@ sqin_store::sync_test!(
         // The note has no signature line: malformed (400), or unknown (404).
         assert!(status == 400 || status == 404, "{status}");
         let _ = std::fs::remove_dir_all(&dir);
-    }
-);
-
-both_backends!(
-    async fn the_incident_register_applies_the_grid_and_exports_for_the_commission(db: TestDb) {
-        let sqin = Sqin::new(&db);
-        let record = |elements: &[&str], consequences: &str, likelihood: &str| {
-            let mut args = vec![
-                "incident",
-                "record",
-                "--by",
-                "po-1",
-                "--information",
-                "Dates of birth and addresses of 10 citizens",
-                "--circumstances",
-                "Enrolment letters stolen from a mailroom",
-                "--occurred",
-                "2026-11-20",
-                "--aware",
-                "2026-11-21",
-                "--persons",
-                "10",
-                "--consequences",
-                consequences,
-                "--likelihood",
-                likelihood,
-                "--reasoning",
-                "Clear codes and addresses in a thief's hands",
-                "--measures",
-                "Codes revoked and reissued",
-            ];
-            for e in elements {
-                args.push("--element");
-                args.push(e);
-            }
-            sqin.run(&args)
-        };
-        // Sensitivity from the PIA (the date of birth is high): serious.
-        let out = record(&["citizen.birthdate", "citizen.locale"], "2", "3");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let entry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(entry["sensitivity"], 3);
-        assert_eq!(entry["serious"], true);
-        assert!(String::from_utf8_lossy(&out.stderr).contains("notify the Commission"));
-        let number = entry["number"].as_str().unwrap().to_owned();
-        // The language alone, little likely misuse: not serious.
-        let out = record(&["citizen.locale"], "1", "1");
-        let calm: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(
-            (calm["sensitivity"].as_i64(), calm["serious"].as_bool()),
-            (Some(1), Some(false))
-        );
-        assert_ne!(calm["number"], entry["number"]);
-        // Refused: an element the PIA does not have, a score out of range.
-        let out = record(&["citizen.shoe_size"], "1", "1");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("not an element of the PIA"));
-        let out = record(&["citizen.locale"], "4", "1");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("1, 2 or 3"));
-
-        sqin.ok(&[
-            "incident",
-            "add",
-            &number,
-            "--by",
-            "po-1",
-            "--kind",
-            "notice_commission",
-            "--text",
-            "Notice sent to the Commission",
-        ]);
-        let err = sqin.fails(&[
-            "incident", "add", &number, "--by", "po-1", "--kind", "rewrite", "--text", "x",
-        ]);
-        assert!(err.contains("notice_commission"), "{err}");
-        let register: serde_json::Value =
-            serde_json::from_str(&sqin.ok(&["incident", "export"])).unwrap();
-        let first = register
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["number"] == number.as_str())
-            .unwrap();
-        assert_eq!(
-            first["1_information_concerned"],
-            "Dates of birth and addresses of 10 citizens"
-        );
-        assert_eq!(first["5_persons_concerned"], "10");
-        assert_eq!(first["6_risk"]["serious"], true);
-        assert_eq!(first["7_notices"][0]["kind"], "notice_commission");
-        assert!(first["4_became_aware"]
-            .as_str()
-            .unwrap()
-            .starts_with("2026-11-21"));
-    }
-);
-
-both_backends!(
-    async fn the_operator_bootstraps_the_staff_plane_and_no_command_shows_a_file(db: TestDb) {
-        let sqin = Sqin::new(&db);
-        // The first privacy officer, then the first administrator (in
-        // either order: one privacy officer alone cannot grant with four
-        // eyes).
-        let out = sqin.ok(&[
-            "staff",
-            "invite",
-            "--name",
-            "Paule Officer",
-            "--role",
-            "privacy-officer",
-        ]);
-        let officer: serde_json::Value = serde_json::from_str(&out).unwrap();
-        assert!(officer["badge"].as_str().unwrap().starts_with("Agent "));
-        assert!(officer["invitation_code"].as_str().unwrap().len() >= 20);
-        let out = sqin.ok(&[
-            "staff",
-            "invite",
-            "--name",
-            "Ada Admin",
-            "--role",
-            "administrator",
-        ]);
-        let admin: serde_json::Value = serde_json::from_str(&out).unwrap();
-        assert_ne!(officer["badge"], admin["badge"]);
-        // Only a privacy officer may grant that role, and nobody approves
-        // their own request: the operator adds the second one.
-        sqin.ok(&[
-            "staff",
-            "invite",
-            "--name",
-            "Second Officer",
-            "--role",
-            "privacy-officer",
-        ]);
-        // After that, the console with four eyes: the CLI refuses.
-        for role in ["support", "privacy-officer", "administrator"] {
-            let err = sqin.fails(&["staff", "invite", "--name", "Sam", "--role", role]);
-            assert!(err.contains("staff console"), "{role}: {err}");
-        }
-        let err = sqin.fails(&["staff", "invite", "--name", "Sam", "--role", "overlord"]);
-        assert!(err.contains("no staff role"), "{err}");
-        // Both invitations are public governance entries of the operator.
-        let store = db.open().await;
-        let mut conn = store.pool().acquire().await.unwrap();
-        let entries = sqin_store::ledger::entries_of_kind(&mut conn, "governance")
-            .await
-            .unwrap();
-        let text: Vec<String> = entries
-            .iter()
-            .map(|e| String::from_utf8_lossy(&e.entry).into_owned())
-            .collect();
-        assert_eq!(
-            text.iter()
-                .filter(|t| t.contains("staff.invited") && t.contains("\"operator\""))
-                .count(),
-            3,
-            "{text:?}"
-        );
-
-        // The commands that showed a citizen's file, reissued a code on the
-        // operator's screen or closed an account are gone.
-        for args in [
-            &["staff", "lookup", "R-1"][..],
-            &["citizen", "reissue-code", "R-1"],
-            &["citizen", "delete", "R-1", "--yes"],
-            &["complaint", "list"],
-        ] {
-            let err = sqin.fails(args);
-            assert!(err.contains("unrecognized subcommand"), "{args:?}: {err}");
-        }
-        // What remains prints no citizen's name or birthdate: the import
-        // prints register ids and codes for the mail merge, nothing else.
-        let csv = sqin.write("register.csv", GOOD);
-        let out = sqin.ok(&["citizen", "import", path(&csv)]);
-        for value in ["Aline", "Tremblay", "1984-03-02"] {
-            assert!(!out.contains(value), "{value} in {out}");
-        }
     }
 );

@@ -5,8 +5,10 @@
 
 mod admin_api_doc;
 mod cli;
+mod clients_cli;
 mod ledger_cli;
 mod signals;
+mod staff_cli;
 mod witness_processes;
 
 fn main() -> std::process::ExitCode {
