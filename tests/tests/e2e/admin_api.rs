@@ -156,6 +156,39 @@ both_backends!(
             .map(|e| e["field"].as_str().unwrap())
             .collect();
         assert_eq!(fields, vec!["scope", "subject_type"], "{problem}");
+        for (change, field) in [
+            (json!({ "claims": ["name", "given_name"] }), "claims"),
+            (
+                json!({ "sector_identifier": "sante.example" }),
+                "sector_identifier",
+            ),
+            (
+                json!({ "redirect_uris": ["https://evil.example/cb"] }),
+                "redirect_uris",
+            ),
+        ] {
+            let mut body = json!({
+                "pia_entry": "revenue",
+                "client_name": "Revenu en ligne",
+                "redirect_uris": ["https://revenu.example/cb"],
+                "scope": "openid profile",
+            });
+            for (k, v) in change.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            let (status, problem, _) = api
+                .call(Method::POST, "/relying-parties", Some(body), None)
+                .await;
+            assert_eq!(status, 400, "{field}: {problem}");
+            assert!(
+                problem["errors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["field"] == field),
+                "{field}: {problem}"
+            );
+        }
         let (status, problem, _) = api
             .call(
                 Method::POST,

@@ -85,7 +85,8 @@ fn dcr(e: dynamic::DcrError) -> ApiError {
     }
 }
 
-/// RFC 7591 metadata, plus `pia_entry`, `claims`, `purpose`, `purpose#fr`.
+/// RFC 7591 metadata, plus `pia_entry`, `claims`, `sector_identifier`,
+/// `purpose`, `purpose#fr`.
 fn registration(body: &Value) -> Result<sqin_oidc::client::ClientRegistration, ApiError> {
     let mut reg = dynamic::registration_of(body).map_err(dcr)?;
     if let Some(claims) = body.get("claims") {
@@ -98,6 +99,10 @@ fn registration(body: &Value) -> Result<sqin_oidc::client::ClientRegistration, A
             list.ok_or_else(|| ApiError::bad_request("claims must be an array of claim names"))?,
         );
     }
+    reg.sector = body
+        .get("sector_identifier")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     reg.purpose = body
         .get("purpose")
         .and_then(Value::as_str)
@@ -186,7 +191,8 @@ pub(super) async fn edit(
             | "jwks"
             | "jwks_uri"
             | "backchannel_logout_uri"
-            | "pia_entry" => k.replace('#', "_"),
+            | "pia_entry"
+            | "sector_identifier" => k.replace('#', "_"),
             other => {
                 return Err(ApiError {
                     fields: Some(Box::new(crate::http::error::FieldErrors(vec![(
