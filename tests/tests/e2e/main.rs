@@ -13,6 +13,7 @@ mod dynamic_registration;
 mod federation;
 mod federation_browser;
 mod federation_node;
+mod federation_node_dcr;
 mod federation_scan;
 mod federation_support;
 mod jwks_uri;
