@@ -115,7 +115,7 @@ async fn fresh_code(s: &Setup, provider: &sqin_oidc::Provider, challenge: &str) 
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
     .collect();
     let t = s.services.now();
-    let req = authorize::begin(&mut conn, provider, &params, t)
+    let req = authorize::begin(&mut conn, provider, &params, None, t)
         .await
         .unwrap();
     let next = authorize::next_step(&mut conn, provider, &req.id, Some(&s.session), t)

@@ -109,3 +109,67 @@ pub async fn withdraw_consent(
     services.backchannel_wake.notify_one();
     Ok(withdrawn)
 }
+
+/// What signing out everywhere did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignedOutEverywhere {
+    /// Sessions that were still open (this browser's included).
+    pub sessions_ended: u64,
+    /// Relying parties queued a back-channel logout notice.
+    pub logout_notices: usize,
+    /// Grants (token families) revoked.
+    pub grants_revoked: usize,
+}
+
+/// The citizen signs out everywhere (a device is lost, or someone else may
+/// be signed in): in one transaction every session of the citizen ends,
+/// every relying party holding a live consent or grant is queued a
+/// back-channel logout notice under its own pairwise `sub` (as on account
+/// closure), every grant is revoked (refresh and access tokens stop at
+/// once), and the security event is recorded. Consents and passkeys stay.
+pub async fn sign_out_everywhere(
+    services: &Services,
+    citizen_id: &str,
+    now: i64,
+) -> Result<SignedOutEverywhere, AppError> {
+    let provider = services.provider();
+    let mut conn = services.store.pool().acquire().await?;
+    let mut tx = sqin_store::begin_on(&mut conn).await?;
+    let sessions_ended = sqin_session::end_all(&mut tx, citizen_id, now)
+        .await
+        .during("ending the citizen's sessions")?;
+    let mut logout_notices = 0;
+    for client_id in sqin_store::grants::clients_of_citizen(&mut tx, citizen_id).await? {
+        if sqin_oidc::backchannel::queue_citizen_logout(
+            &mut tx, &provider, citizen_id, &client_id, now,
+        )
+        .await?
+        {
+            logout_notices += 1;
+        }
+    }
+    let grants_revoked =
+        sqin_oidc::revocation::revoke_all_tokens(&mut tx, citizen_id, "signed out everywhere", now)
+            .await?;
+    sqin_webauthn::events::record(
+        &mut tx,
+        citizen_id,
+        &sqin_webauthn::SecurityEvent::SignedOutEverywhere { sessions_ended },
+        now,
+    )
+    .await
+    .during("recording the sign-out")?;
+    tx.commit().await.during("committing the sign-out")?;
+    services.backchannel_wake.notify_one();
+    tracing::info!(
+        sessions_ended,
+        logout_notices,
+        grants_revoked,
+        "signed out everywhere"
+    );
+    Ok(SignedOutEverywhere {
+        sessions_ended,
+        logout_notices,
+        grants_revoked,
+    })
+}

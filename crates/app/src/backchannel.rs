@@ -35,8 +35,14 @@ pub async fn deliver_due(services: &Services) -> Result<usize, AppError> {
         if !queue::claim(&mut conn, &delivery.id, t, t + 30).await? {
             continue;
         }
+        // Signed like the client's ID tokens.
+        let alg = sqin_store::clients::get(&mut conn, &delivery.client_id)
+            .await?
+            .map_or(sqin_crypto::SigningAlg::Es256, |c| {
+                c.id_token_signed_response_alg
+            });
         drop(conn);
-        let token = backchannel::logout_token(&provider, &delivery, services.now())?;
+        let token = backchannel::logout_token(&provider, &delivery, alg, services.now())?;
         let outcome = services
             .http
             .post(&delivery.uri)

@@ -1,11 +1,9 @@
+use crate::{b64url, sha256, CryptoError, PublicJwk};
 use ring::rand::SystemRandom;
 use ring::signature::{
     EcdsaKeyPair, KeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED,
     ECDSA_P256_SHA256_FIXED_SIGNING,
 };
-use serde::{Deserialize, Serialize};
-
-use crate::{b64url, b64url_decode, sha256, CryptoError};
 
 /// An ES256 (ECDSA P-256, SHA-256) signing key with its key id.
 ///
@@ -17,19 +15,6 @@ pub struct Es256KeyPair {
     pkcs8: Vec<u8>,
     pair: EcdsaKeyPair,
     rng: SystemRandom,
-}
-
-/// A public key in JWK form (RFC 7517), as published at the JWKS endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PublicJwk {
-    pub kty: String,
-    pub crv: String,
-    pub x: String,
-    pub y: String,
-    pub kid: String,
-    #[serde(rename = "use")]
-    pub use_: String,
-    pub alg: String,
 }
 
 impl Es256KeyPair {
@@ -89,9 +74,11 @@ impl Es256KeyPair {
         let (x, y) = split_point(self.public_key_bytes()).unwrap_or((&[], &[]));
         PublicJwk {
             kty: "EC".into(),
-            crv: "P-256".into(),
-            x: b64url(x),
-            y: b64url(y),
+            crv: Some("P-256".into()),
+            x: Some(b64url(x)),
+            y: Some(b64url(y)),
+            n: None,
+            e: None,
             kid: self.kid.clone(),
             use_: "sig".into(),
             alg: "ES256".into(),
@@ -111,24 +98,6 @@ fn split_point(point: &[u8]) -> Result<(&[u8], &[u8]), CryptoError> {
     match point {
         [0x04, rest @ ..] if rest.len() == 64 => Ok(rest.split_at(32)),
         _ => Err(CryptoError::InvalidKey("not an uncompressed P-256 point")),
-    }
-}
-
-impl PublicJwk {
-    /// The uncompressed point for ring, if the JWK is a well-formed P-256 key.
-    pub fn point(&self) -> Option<Vec<u8>> {
-        if self.kty != "EC" || self.crv != "P-256" {
-            return None;
-        }
-        let x = b64url_decode(&self.x)?;
-        let y = b64url_decode(&self.y)?;
-        if x.len() != 32 || y.len() != 32 {
-            return None;
-        }
-        let mut point = vec![0x04];
-        point.extend_from_slice(&x);
-        point.extend_from_slice(&y);
-        Some(point)
     }
 }
 

@@ -1,7 +1,9 @@
 //! Cryptographic building blocks shared by every sqin crate.
 //!
 //! Everything here sits on `ring`, so the whole server has one audited
-//! cryptographic library. Secrets are newtypes whose `Debug` never prints them
+//! cryptographic library for every operation with a secret; the one
+//! exception is making RSA keys, which ring cannot do: the `rsa` crate
+//! generates them, and ring parses and signs with them. Secrets are newtypes whose `Debug` never prints them
 //! and which have no `PartialEq`: comparing a secret is done only through the
 //! constant-time checks below, so a timing side channel cannot creep in through
 //! an innocent `==`.
@@ -23,15 +25,21 @@
 )]
 
 mod es256;
+mod jwk;
 mod kek;
+mod rsa_keys;
 mod secret;
+mod signing;
 
-pub use es256::{verify_es256, Es256KeyPair, PublicJwk};
+pub use es256::{verify_es256, Es256KeyPair};
+pub use jwk::PublicJwk;
 pub use kek::KeyEncryptionKey;
+pub use rsa_keys::{RsaSigningKey, RSA_BITS};
 pub use secret::{
     normalise_typed_code, random_bytes, random_token, sha256, HashedSecret, HmacKey, SecretString,
     ENROLMENT_ALPHABET,
 };
+pub use signing::{SigningAlg, SigningKey, VerifyingKey};
 
 /// Errors from key handling. They never carry key material.
 #[derive(Debug, thiserror::Error)]

@@ -70,6 +70,13 @@ pub enum SecurityEvent {
         /// The passkey presented.
         passkey: String,
     },
+    /// The citizen signed out everywhere: every session ended and every
+    /// token relying parties held was revoked.
+    SignedOutEverywhere {
+        /// How many sessions were still open.
+        #[serde(default)]
+        sessions_ended: u64,
+    },
 }
 
 /// The stored kind names (the `kind` column), one per variant.
@@ -92,6 +99,8 @@ pub mod kind {
     pub const CODE_REISSUED: &str = "code_reissued";
     /// [`super::SecurityEvent::SignCountRegression`].
     pub const SIGN_COUNT_REGRESSION: &str = "sign_count_regression";
+    /// [`super::SecurityEvent::SignedOutEverywhere`].
+    pub const SIGNED_OUT_EVERYWHERE: &str = "signed_out_everywhere";
 }
 
 /// A row that is not a security event this code wrote.
@@ -117,6 +126,7 @@ impl SecurityEvent {
             Self::CodeRefused { .. } => kind::CODE_REFUSED,
             Self::CodeReissued { .. } => kind::CODE_REISSUED,
             Self::SignCountRegression { .. } => kind::SIGN_COUNT_REGRESSION,
+            Self::SignedOutEverywhere { .. } => kind::SIGNED_OUT_EVERYWHERE,
         }
     }
 
@@ -144,8 +154,8 @@ impl SecurityEvent {
     }
 
     /// The ledger entry for this event about `citizen_id`; `None` for what
-    /// the ledger does not record (a renamed passkey changes no access and
-    /// discloses nothing).
+    /// the ledger does not record (a renamed passkey, or signing out, changes
+    /// no access and discloses nothing).
     pub fn ledger_event(self, citizen_id: String) -> Option<LedgerEvent> {
         Some(match self {
             Self::SignIn { passkey, acr } => LedgerEvent::SignIn {
@@ -192,7 +202,7 @@ impl SecurityEvent {
                 stored: None,
                 presented: None,
             },
-            Self::PasskeyRenamed { .. } => return None,
+            Self::PasskeyRenamed { .. } | Self::SignedOutEverywhere { .. } => return None,
         })
     }
 }
@@ -259,11 +269,15 @@ mod tests {
             SecurityEvent::SignCountRegression {
                 passkey: "p".into(),
             },
+            SecurityEvent::SignedOutEverywhere { sessions_ended: 2 },
         ];
         for event in all {
             let (kind, detail) = event.to_row();
             assert_eq!(SecurityEvent::from_row(kind, &detail).unwrap(), event);
-            let renamed = matches!(event, SecurityEvent::PasskeyRenamed { .. });
+            let renamed = matches!(
+                event,
+                SecurityEvent::PasskeyRenamed { .. } | SecurityEvent::SignedOutEverywhere { .. }
+            );
             match event.ledger_event("c1".into()) {
                 Some(entry) => {
                     assert!(!renamed);

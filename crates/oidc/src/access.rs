@@ -86,9 +86,30 @@ pub async fn validate(
     Ok(ActiveAccessToken { claims, grant })
 }
 
-/// The userinfo response: `sub` and the claims the grant's scopes and claims
-/// parameter ask for, within the client's purpose. The disclosure is recorded
-/// in the same transaction.
+/// The scopes an access token carries: its own `scope` claim (narrower than
+/// its grant's after a refresh that narrowed it, RFC 6749 6), never beyond
+/// the grant.
+fn token_scope<'a>(active: &ActiveAccessToken, grant: &'a GrantRecord) -> Vec<&'a str> {
+    let own: Vec<&str> = active
+        .claims
+        .get("scope")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .split(' ')
+        .collect();
+    grant
+        .scope
+        .iter()
+        .map(String::as_str)
+        .filter(|s| own.contains(s))
+        .collect()
+}
+
+/// The userinfo response: `sub` and the claims the token's scopes and the
+/// grant's claims parameter ask for, within the client's purpose; a claim
+/// that only a scope the token was narrowed out of carries is not released,
+/// even when the claims parameter named it. The disclosure is recorded in
+/// the same transaction.
 pub async fn userinfo(
     conn: &mut Connection,
     provider: &Provider,
@@ -98,11 +119,13 @@ pub async fn userinfo(
     let active = validate(conn, provider, token, now).await?;
     let grant = active
         .grant
+        .clone()
         .ok_or_else(|| OAuthError::new(ErrorCode::InvalidToken, "this token carries no citizen"))?;
-    if !grant.scope.iter().any(|s| s == "openid") {
+    let scope = token_scope(&active, &grant);
+    if !scope.contains(&"openid") {
         return Err(OAuthError::new(
             ErrorCode::InvalidToken,
-            "the openid scope was not granted",
+            "the access token does not carry the openid scope",
         ));
     }
     let citizen_id = grant.citizen_id.clone().unwrap_or_default();
@@ -116,13 +139,27 @@ pub async fn userinfo(
         .await?
         .ok_or_else(|| invalid_token("the account no longer exists"))?;
     let allowed = crate::authorize::allowed_claims(&client);
-    let mut names: Vec<String> = claims::claims_for_scopes(grant.scope.iter().map(String::as_str))
-        .into_iter()
+    let carried = claims::claims_for_scopes(scope.iter().copied());
+    let narrowed_out: Vec<&str> = claims::claims_for_scopes(
+        grant
+            .scope
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !scope.contains(s)),
+    )
+    .into_iter()
+    .filter(|c| !carried.contains(c))
+    .collect();
+    let mut names: Vec<String> = carried
+        .iter()
         .filter(|c| allowed.contains(c))
-        .map(str::to_owned)
+        .map(|c| (*c).to_owned())
         .collect();
     for (n, _) in claims::requested_claims(grant.claims.as_deref(), "userinfo") {
-        if allowed.contains(&n.as_str()) && !names.contains(&n) {
+        if allowed.contains(&n.as_str())
+            && !narrowed_out.contains(&n.as_str())
+            && !names.contains(&n)
+        {
             names.push(n);
         }
     }

@@ -1,6 +1,8 @@
 //! The authorization endpoint (OIDC Core 3.1.2, RFC 6749 4.1, RFC 7636,
 //! RFC 9207): validating a request, deciding between sign-in, consent and a
 //! code, and issuing the code.
+use std::net::IpAddr;
+
 use serde_json::Value;
 use sqin_crypto::{b64url, random_bytes, random_token, sha256, HmacKey};
 use sqin_session::{acr, AuthenticatedSession};
@@ -8,6 +10,7 @@ use sqin_store::auth_requests::{self, AuthRequestRecord};
 use sqin_store::clients::{self, ClientRecord, ClientStatus};
 use sqin_store::consents::{self, ConsentRecord};
 use sqin_store::grants::{self, CodeRecord, GrantRecord};
+use sqin_store::rate_limits;
 use sqin_store::{begin_on, Connection};
 use url::Url;
 
@@ -15,6 +18,7 @@ use crate::claims;
 use crate::error::{ErrorCode, OAuthError};
 use crate::pkce;
 use crate::provider::Provider;
+use crate::subject::PairwiseSubject;
 use sqin_ledger_contract::LedgerEvent;
 
 /// What went wrong with an authorization request, and whether the client may
@@ -30,6 +34,9 @@ pub enum AuthorizeError {
         state: Option<String>,
         error: OAuthError,
     },
+    /// The client address has started its budget of requests for now: tell
+    /// the person to try again in `retry_after` seconds (no redirect).
+    RateLimited { retry_after: i64 },
 }
 
 /// What the browser should see next.
@@ -64,6 +71,53 @@ pub struct ConsentPrompt {
     /// Binds the consent form to the session that saw it (CSRF).
     pub form_token: String,
 }
+
+/// Authorization requests one client address may start (and so keep
+/// pending) in any rate-limit window: as many as the passkey ceremonies it
+/// may start, since every sign-in needs one of each.
+pub const PENDING_REQUESTS_PER_ADDRESS: i64 = 300;
+
+/// Where a request comes from, for the per-address budget of pending
+/// requests (`None` for callers that are not the network: benchmarks, seeds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// The client's address: the TCP peer, or the client a trusted proxy
+    /// names (the server's `trusted_proxies`).
+    pub addr: IpAddr,
+    /// The counting window, in seconds. It must be the window of every other
+    /// budget of the `rate_limits` table (the passkey service's), since a hit
+    /// there drops what is older than its own window.
+    pub window_secs: i64,
+}
+
+/// The longest value accepted, and so stored, for each parameter: a longer
+/// one is `invalid_request`, so one browser cannot make sqin keep kilobytes
+/// of whatever it likes for the lifetime of a pending request. (`client_id`
+/// and `redirect_uri` must match a registration; `request` and `request_uri`
+/// are refused whatever their length.)
+const MAX_LEN: &[(&str, usize)] = &[
+    ("response_type", 32),
+    ("response_mode", 32),
+    ("scope", 1024),
+    ("nonce", 512),
+    ("code_challenge", 128),
+    ("code_challenge_method", 16),
+    ("prompt", 64),
+    ("max_age", 10),
+    ("acr_values", 512),
+    ("ui_locales", 64),
+    ("claims", 2048),
+    ("login_hint", 256),
+    ("id_token_hint", 4096),
+    ("display", 16),
+    ("claims_locales", 64),
+];
+
+/// The longest `state` returned to the client (it is echoed on errors too).
+const MAX_STATE_LEN: usize = 2048;
+
+/// The longest `client_id` looked up.
+const MAX_CLIENT_ID_LEN: usize = 256;
 
 const SINGLE_VALUED: &[&str] = &[
     "client_id",
@@ -103,6 +157,7 @@ pub async fn begin(
     conn: &mut Connection,
     provider: &Provider,
     params: &[(String, String)],
+    origin: Option<Origin>,
     now: i64,
 ) -> Result<AuthRequestRecord, AuthorizeError> {
     let no_redirect = |m: &str| AuthorizeError::NoRedirect(m.to_owned());
@@ -113,6 +168,11 @@ pub async fn begin(
         }
     }
     let client_id = get(params, "client_id").ok_or_else(|| no_redirect("client_id is missing"))?;
+    if client_id.len() > MAX_CLIENT_ID_LEN {
+        return Err(no_redirect(
+            "the client is not registered with this provider",
+        ));
+    }
     let client = clients::get(conn, client_id)
         .await
         .map_err(|_| no_redirect("the service is temporarily unavailable"))?
@@ -128,11 +188,29 @@ pub async fn begin(
         ));
     }
     let state = get(params, "state").map(str::to_owned);
+    if state.as_ref().is_some_and(|s| s.len() > MAX_STATE_LEN) {
+        // Refused without echoing it.
+        return Err(AuthorizeError::Redirect {
+            redirect_uri: redirect_uri.to_owned(),
+            state: None,
+            error: OAuthError::invalid_request(format!(
+                "state is too long (at most {MAX_STATE_LEN} bytes)"
+            )),
+        });
+    }
     let fail = |code: ErrorCode, d: &str| AuthorizeError::Redirect {
         redirect_uri: redirect_uri.to_owned(),
         state: state.clone(),
         error: OAuthError::new(code, d),
     };
+    for (name, limit) in MAX_LEN {
+        if get(params, name).is_some_and(|v| v.len() > *limit) {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                &format!("{name} is too long (at most {limit} bytes)"),
+            ));
+        }
+    }
 
     if get(params, "request").is_some() {
         return Err(fail(
@@ -215,9 +293,12 @@ pub async fn begin(
         }
         (Some(c), Some(_)) => c.to_owned(),
     };
-    let prompt: Vec<&str> = get(params, "prompt")
-        .map(|p| p.split(' ').filter(|s| !s.is_empty()).collect())
-        .unwrap_or_default();
+    let mut prompt: Vec<&str> = Vec::new();
+    for p in get(params, "prompt").unwrap_or("").split(' ') {
+        if !p.is_empty() && !prompt.contains(&p) {
+            prompt.push(p);
+        }
+    }
     for p in &prompt {
         if !["none", "login", "consent", "select_account"].contains(p) {
             return Err(fail(
@@ -262,32 +343,70 @@ pub async fn begin(
             let allowed = allowed_claims(&client);
             for target in ["id_token", "userinfo"] {
                 for (name, essential) in claims::requested_claims(Some(text), target) {
-                    if essential && !allowed.contains(&name.as_str()) {
-                        return Err(fail(
-                            ErrorCode::InvalidRequest,
-                            &format!(
+                    if !essential || allowed.contains(&name.as_str()) {
+                        continue;
+                    }
+                    match (target, name.as_str()) {
+                        // Protocol claims, not personal data beyond the
+                        // purpose: sub is always released, auth_time and acr
+                        // always in the ID token (OIDC Core 5.5.1.1).
+                        (_, "sub") | ("id_token", "auth_time" | "acr") => {}
+                        _ => {
+                            return Err(fail(
+                                ErrorCode::InvalidRequest,
+                                &format!(
                                 "claim {name} is beyond the purpose this client is registered for"
                             ),
-                        ));
+                            ))
+                        }
                     }
+                }
+            }
+            if let Some(values) = essential_acr_values(Some(text)) {
+                if !values.iter().any(|v| acr::ORDER.contains(&v.as_str())) {
+                    return Err(fail(
+                        ErrorCode::InvalidRequest,
+                        &format!(
+                            "none of the essential acr values can be met; this provider's levels are {}",
+                            acr::ORDER.join(" ")
+                        ),
+                    ));
                 }
             }
             Some(text.to_owned())
         }
     };
-    for (name, limit) in [
-        ("state", 2048),
-        ("nonce", 512),
-        ("ui_locales", 64),
-        ("acr_values", 512),
-    ] {
-        if get(params, name).is_some_and(|v| v.len() > limit) {
+    // A request about one citizen in particular: only that citizen's
+    // session may answer it (OIDC Core 3.1.2.1, 5.5.1).
+    let claimed_sub =
+        requested_sub(claims_param.as_deref()).map_err(|d| fail(ErrorCode::InvalidRequest, d))?;
+    let hinted_sub = match get(params, "id_token_hint") {
+        None => None,
+        Some(hint) => {
+            let claims = crate::logout::verify_id_token_hint(provider, hint).map_err(|_| {
+                fail(
+                    ErrorCode::InvalidRequest,
+                    "id_token_hint is not an ID token issued by this provider",
+                )
+            })?;
+            if claims.get("aud").and_then(Value::as_str) != Some(client.client_id.as_str()) {
+                return Err(fail(
+                    ErrorCode::InvalidRequest,
+                    "id_token_hint was issued to another client",
+                ));
+            }
+            claims.get("sub").and_then(Value::as_str).map(str::to_owned)
+        }
+    };
+    let subject_hint = match (claimed_sub, hinted_sub) {
+        (Some(a), Some(b)) if a != b => {
             return Err(fail(
                 ErrorCode::InvalidRequest,
-                &format!("{name} is too long"),
-            ));
+                "id_token_hint and the claims parameter name different subjects",
+            ))
         }
-    }
+        (a, b) => a.or(b),
+    };
     let record = AuthRequestRecord {
         id: b64url(&random_bytes::<24>()?),
         client_id: client.client_id.clone(),
@@ -306,11 +425,106 @@ pub async fn begin(
         consumed_at: None,
         forced_login_at: None,
         stale_session: None,
+        subject_hint,
     };
+    if let Some(origin) = origin {
+        admit(conn, provider, origin, now).await?;
+    }
     auth_requests::insert(conn, &record)
         .await
         .map_err(|_| no_redirect("the service is temporarily unavailable"))?;
     Ok(record)
+}
+
+/// The part of an address that identifies one client: an IPv4 address, or
+/// the /64 of an IPv6 address (as the passkey service counts them).
+fn client_prefix(addr: IpAddr) -> Vec<u8> {
+    match addr {
+        IpAddr::V4(v4) => v4.octets().to_vec(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.octets().to_vec(),
+            None => v6.octets().iter().take(8).copied().collect(),
+        },
+    }
+}
+
+/// Counts a new pending request against its address's budget, or refuses
+/// it. The bucket is a keyed hash: the address is not stored.
+async fn admit(
+    conn: &mut Connection,
+    provider: &Provider,
+    origin: Origin,
+    now: i64,
+) -> Result<(), AuthorizeError> {
+    let bucket = provider.form_key.sign(&[
+        b"rate-limit\0authorize-requests-from\0",
+        &client_prefix(origin.addr),
+    ]);
+    let budget = rate_limits::Budget {
+        bucket: &bucket,
+        limit: PENDING_REQUESTS_PER_ADDRESS,
+    };
+    match rate_limits::hit(conn, &[budget], origin.window_secs, now).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(refused)) => Err(AuthorizeError::RateLimited {
+            retry_after: refused.retry_after,
+        }),
+        Err(e) => {
+            tracing::error!(error = %e, "rate limit unavailable");
+            Err(AuthorizeError::NoRedirect(
+                "the service is temporarily unavailable".into(),
+            ))
+        }
+    }
+}
+
+/// The `sub` value the claims parameter asks for (OIDC Core 5.5.1), in the
+/// ID token or at userinfo; both must agree.
+fn requested_sub(claims_param: Option<&str>) -> Result<Option<String>, &'static str> {
+    let Some(Ok(Value::Object(root))) = claims_param.map(serde_json::from_str::<Value>) else {
+        return Ok(None);
+    };
+    let mut found: Option<String> = None;
+    for target in ["id_token", "userinfo"] {
+        let Some(value) = root
+            .get(target)
+            .and_then(|t| t.get("sub"))
+            .and_then(|s| s.get("value"))
+        else {
+            continue;
+        };
+        let value = value
+            .as_str()
+            .filter(|v| !v.is_empty() && v.len() <= 255)
+            .ok_or("the sub value in the claims parameter must be a subject identifier")?;
+        match &found {
+            Some(other) if other != value => {
+                return Err("the claims parameter names two different subjects")
+            }
+            _ => found = Some(value.to_owned()),
+        }
+    }
+    Ok(found)
+}
+
+/// The `acr` values the claims parameter asks for as essential in the ID
+/// token (`values`, or a single `value`), if it does.
+fn essential_acr_values(claims_param: Option<&str>) -> Option<Vec<String>> {
+    let root: Value = serde_json::from_str(claims_param?).ok()?;
+    let spec = root.get("id_token")?.get("acr")?;
+    if spec.get("essential").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    let values: Vec<String> = match (spec.get("values"), spec.get("value")) {
+        (Some(Value::Array(list)), _) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        (_, Some(Value::String(one))) => vec![one.clone()],
+        _ => return None,
+    };
+    Some(values)
 }
 
 impl From<sqin_crypto::CryptoError> for AuthorizeError {
@@ -402,12 +616,19 @@ pub fn form_token(key: &HmacKey, request_id: &str, session_id: &str) -> String {
     ]))
 }
 
+/// Whether the request demands a ceremony of its own, whatever the session:
+/// `prompt=login`, or `max_age=0` (no time at all may have passed since the
+/// citizen last authenticated, which only a new ceremony can meet).
+fn forces_ceremony(req: &AuthRequestRecord) -> bool {
+    prompts(req, "login") || req.max_age == Some(0)
+}
+
 /// Why the current session cannot answer this request, if it cannot.
 fn needs_fresh_login(req: &AuthRequestRecord, session: &AuthenticatedSession, now: i64) -> bool {
-    if prompts(req, "login") {
+    if forces_ceremony(req) {
         // Only a ceremony completed after the citizen was sent to sign in
-        // again answers prompt=login: the session they had then never does,
-        // however recent.
+        // again answers prompt=login or max_age=0: the session they had then
+        // never does, however recent.
         match req.forced_login_at {
             None => return true,
             Some(_) => {
@@ -419,7 +640,7 @@ fn needs_fresh_login(req: &AuthRequestRecord, session: &AuthenticatedSession, no
             }
         }
     }
-    if let Some(max_age) = req.max_age {
+    if let Some(max_age) = req.max_age.filter(|m| *m > 0) {
         if now - session.auth_time > max_age {
             return true;
         }
@@ -435,7 +656,28 @@ fn needs_fresh_login(req: &AuthRequestRecord, session: &AuthenticatedSession, no
             return true;
         }
     }
+    if let Some(values) = essential_acr_values(req.claims.as_deref()) {
+        // Essential (OIDC Core 5.5.1.1): only a level from the list will do
+        // (begin refused a list with none this provider can reach).
+        if !values.iter().any(|r| acr::satisfies(&session.acr, r)) {
+            return true;
+        }
+    }
     false
+}
+
+/// Whether the session's citizen is the one the request is about, if it is
+/// about one (`subject_hint`): compared as this client's pairwise `sub`.
+fn is_hinted_subject(
+    provider: &Provider,
+    client: &ClientRecord,
+    req: &AuthRequestRecord,
+    session: &AuthenticatedSession,
+) -> bool {
+    req.subject_hint.as_deref().is_none_or(|hint| {
+        PairwiseSubject::for_client(&provider.pairwise_key, client, &session.citizen_id).as_str()
+            == hint
+    })
 }
 
 fn prompts(req: &AuthRequestRecord, value: &str) -> bool {
@@ -477,7 +719,12 @@ pub async fn next_step(
         ))
     };
     let session = match session {
-        Some(s) if !needs_fresh_login(&req, s, now) => s,
+        Some(s)
+            if !needs_fresh_login(&req, s, now)
+                && is_hinted_subject(provider, &client, &req, s) =>
+        {
+            s
+        }
         _ if prompt_none => {
             consume(conn, &req.id, now).await?;
             return Ok(fail(
@@ -486,7 +733,7 @@ pub async fn next_step(
             ));
         }
         Some(_) | None => {
-            if prompts(&req, "login") && req.forced_login_at.is_none() {
+            if forces_ceremony(&req) && req.forced_login_at.is_none() {
                 auth_requests::mark_login_forced(
                     conn,
                     &req.id,

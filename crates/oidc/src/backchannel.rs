@@ -6,17 +6,18 @@
 //! acknowledged without them) and delivered by the server's background task,
 //! which signs each token at the attempt (so a retry never carries an expired
 //! one) and retries with backoff. A logout token carries the RP's own
-//! pairwise `sub` and the `sid` it saw in ID tokens, never the internal id,
-//! and never a `nonce`.
+//! pairwise `sub` and the `sid` it saw in ID tokens (pairwise too, see
+//! [`crate::subject`]), never the internal id or session handle, and never a
+//! `nonce`.
 use serde_json::json;
-use sqin_crypto::{b64url, random_bytes};
+use sqin_crypto::{b64url, random_bytes, SigningAlg};
 use sqin_store::backchannel::{self, Delivery};
 use sqin_store::clients::ClientRecord;
 use sqin_store::{clients, Connection};
 
 use crate::jwt;
 use crate::provider::Provider;
-use crate::subject::PairwiseSubject;
+use crate::subject::{PairwiseSubject, SessionSid};
 use crate::OidcError;
 
 pub const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -63,11 +64,8 @@ pub async fn queue_session_logout(
         };
         let sub =
             PairwiseSubject::for_client(&provider.pairwise_key, &client, &citizen_id).into_string();
-        backchannel::enqueue(
-            conn,
-            &notice(&client, &uri, sub, Some(session_id.to_owned()), now)?,
-        )
-        .await?;
+        let sid = SessionSid::for_client(&provider.pairwise_key, &client, session_id).into_string();
+        backchannel::enqueue(conn, &notice(&client, &uri, sub, Some(sid), now)?).await?;
         queued += 1;
     }
     Ok(queued)
@@ -94,10 +92,13 @@ pub async fn queue_citizen_logout(
     Ok(true)
 }
 
-/// The logout token for a delivery attempt (`typ` `logout+jwt`, section 2.4).
+/// The logout token for a delivery attempt (`typ` `logout+jwt`, section 2.4),
+/// signed like the client's ID tokens (`alg`: its
+/// `id_token_signed_response_alg`; section 2.4 uses the ID tokens' keys).
 pub fn logout_token(
     provider: &Provider,
     delivery: &Delivery,
+    alg: SigningAlg,
     now: i64,
 ) -> Result<String, OidcError> {
     let mut claims = json!({
@@ -112,7 +113,7 @@ pub fn logout_token(
     if let Some(sid) = &delivery.sid {
         claims["sid"] = json!(sid);
     }
-    jwt::sign(provider.keys.signing_key(), "logout+jwt", &claims)
+    jwt::sign(provider.keys.signing_key_for(alg), "logout+jwt", &claims)
         .map_err(|e| OidcError::KeyMaterial(e.to_string()))
 }
 

@@ -236,15 +236,11 @@ async fn client_key(
     Ok(pick(&set))
 }
 
-/// RFC 7523 3: `iss` and `sub` are the client, `aud` names this provider (its
-/// issuer or token endpoint), `exp` is near, and `jti` is never seen twice.
-async fn verify_assertion(
-    conn: &mut LazyConnection,
-    provider: &Provider,
-    client_id: Option<&str>,
-    assertion: &str,
-    now: i64,
-) -> Result<Arc<ClientRecord>, OAuthError> {
+/// What must be read of a client assertion before its client, and so its
+/// key, is known: the header (an asymmetric `alg`, the `kid`) and the
+/// unverified `iss`. Nothing here is trusted until the signature verifies.
+/// Pure, so that it can be fuzzed (`fuzz/fuzz_targets/token_request.rs`).
+pub fn peek_assertion(assertion: &str) -> Result<(jsonwebtoken::Header, String), OAuthError> {
     let bad = || OAuthError::invalid_client("client assertion is invalid");
     let header = jsonwebtoken::decode_header(assertion).map_err(|_| bad())?;
     if !ASYMMETRIC.contains(&header.alg) {
@@ -261,6 +257,27 @@ async fn verify_assertion(
         .get("iss")
         .and_then(|v| v.as_str())
         .ok_or_else(bad)?;
+    Ok((header, iss.to_owned()))
+}
+
+/// RFC 7523 3: `iss` and `sub` are the client, `aud` is this provider's
+/// issuer and nothing else, `exp` is near, and `jti` is never seen twice.
+///
+/// The audience is the issuer as a single string: not the token endpoint,
+/// not an array that contains the issuer. An assertion a client made for
+/// another server (one that names its token endpoint, or lists several
+/// audiences) can then never be replayed here (the audience-injection fix
+/// of the RFC 7523 update, draft-ietf-oauth-rfc7523bis).
+async fn verify_assertion(
+    conn: &mut LazyConnection,
+    provider: &Provider,
+    client_id: Option<&str>,
+    assertion: &str,
+    now: i64,
+) -> Result<Arc<ClientRecord>, OAuthError> {
+    let bad = || OAuthError::invalid_client("client assertion is invalid");
+    let (header, issuer) = peek_assertion(assertion)?;
+    let iss = issuer.as_str();
     if client_id.is_some_and(|c| c != iss) {
         return Err(bad());
     }
@@ -272,10 +289,7 @@ async fn verify_assertion(
         .await?
         .ok_or_else(bad)?;
     let mut validation = Validation::new(header.alg);
-    validation.set_audience(&[
-        provider.issuer.clone(),
-        provider.endpoint(crate::provider::paths::TOKEN),
-    ]);
+    validation.set_audience(std::slice::from_ref(&provider.issuer));
     validation.set_issuer(&[iss]);
     validation.sub = Some(iss.to_owned());
     validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
@@ -286,6 +300,12 @@ async fn verify_assertion(
     let data = jsonwebtoken::decode::<serde_json::Value>(assertion, &key, &validation)
         .map_err(|e| OAuthError::invalid_client(format!("client assertion is invalid: {e}")))?;
     let claims = data.claims;
+    if claims.get("aud").and_then(|v| v.as_str()) != Some(provider.issuer.as_str()) {
+        // The library accepts an array naming the issuer among others.
+        return Err(OAuthError::invalid_client(
+            "client assertion is invalid: aud must be the issuer, as a single string",
+        ));
+    }
     let exp = claims.get("exp").and_then(|v| v.as_i64()).ok_or_else(bad)?;
     if exp + ASSERTION_LEEWAY_SECS < now {
         return Err(OAuthError::invalid_client(

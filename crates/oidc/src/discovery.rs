@@ -3,6 +3,8 @@
 //! then fail.
 use serde_json::{json, Value};
 
+use sqin_crypto::SigningAlg;
+
 use crate::claims;
 use crate::client::{AuthMethod, SubjectType};
 use crate::provider::{paths, Provider};
@@ -41,7 +43,10 @@ pub fn metadata(provider: &Provider) -> Value {
         "response_modes_supported": ["query"],
         "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
         "subject_types_supported": [SubjectType::Pairwise.as_str(), SubjectType::Public.as_str()],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        // Every algorithm of the key ring (Discovery 3: RS256 must be
+        // there). Userinfo answers plain JSON, never a JWT, so
+        // `userinfo_signing_alg_values_supported` is absent on purpose.
+        "id_token_signing_alg_values_supported": SigningAlg::ALL.map(SigningAlg::as_str),
         "token_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
         "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"],
         "revocation_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),

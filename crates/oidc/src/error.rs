@@ -45,7 +45,10 @@ impl ErrorCode {
 }
 
 /// An error a client is told about: a code and a human-readable description
-/// that never contains secrets or personal data.
+/// that never contains secrets or personal data. The description is kept
+/// within RFC 6749's character set for `error_description` (%x20-21 /
+/// %x23-5B / %x5D-7E) whatever it echoes, by [`OAuthError::new`], through
+/// which every constructor goes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}: {description}", code.as_str())]
 pub struct OAuthError {
@@ -57,7 +60,7 @@ impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
         Self {
             code,
-            description: description.into(),
+            description: sanitize_description(&description.into()),
         }
     }
 
@@ -85,6 +88,25 @@ impl OAuthError {
     }
 }
 
+/// The longest `error_description` sent, in characters.
+const MAX_DESCRIPTION_CHARS: usize = 256;
+
+/// `text` within RFC 6749's `error_description` character set (4.1.2.1,
+/// 5.2): printable ASCII except `"` and `\`. A double quote becomes a single
+/// one, anything else outside the set (a backslash, a control character,
+/// non-ASCII such as an accented letter echoed from the request) a `?`; at
+/// most [`MAX_DESCRIPTION_CHARS`] characters.
+pub fn sanitize_description(text: &str) -> String {
+    text.chars()
+        .take(MAX_DESCRIPTION_CHARS)
+        .map(|c| match c {
+            '"' => '\'',
+            '\x20'..='\x7e' if c != '\\' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
 /// Internal failures become `server_error` for the client and are logged by
 /// the caller; their details never reach the response.
 impl From<crate::OidcError> for OAuthError {
@@ -109,5 +131,26 @@ impl From<sqin_store::SqlxError> for OAuthError {
 impl From<sqin_crypto::CryptoError> for OAuthError {
     fn from(e: sqin_crypto::CryptoError) -> Self {
         crate::OidcError::from(e).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_stay_within_the_rfc_6749_character_set() {
+        let e = OAuthError::invalid_request("unknown prompt value é\"\\<x>\u{7f}\n\t");
+        assert_eq!(e.description, "unknown prompt value ?'?<x>???");
+        assert!(e
+            .description
+            .bytes()
+            .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E)));
+        let long = OAuthError::invalid_request("x".repeat(10_000));
+        assert_eq!(long.description.len(), MAX_DESCRIPTION_CHARS);
+        assert_eq!(
+            OAuthError::invalid_grant("the refresh token is invalid").description,
+            "the refresh token is invalid"
+        );
     }
 }

@@ -1,14 +1,15 @@
-//! Compact JWS (RFC 7515) signing and verification of sqin's own tokens with
-//! ES256 over ring.
+//! Compact JWS (RFC 7515) signing and verification of sqin's own tokens
+//! (ES256, PS256 and RS256) over ring.
 //!
 //! Hand-written on purpose for sqin's own tokens: the signing key stays parsed
 //! for the key's lifetime (a generic JWT library re-parses PKCS#8 on every
 //! signature, doubling the cost of the token endpoint), and verification
-//! accepts exactly one algorithm, ES256, with a `kid` from sqin's key ring, so
-//! there is no algorithm confusion to get wrong. Client assertions from other
-//! parties (RS256, PS256, ...) are verified with `jsonwebtoken` instead.
+//! accepts only a `kid` of sqin's key ring, under the one algorithm that key
+//! is published for (a header naming another is refused), so there is no
+//! algorithm confusion to get wrong. Client assertions from other parties
+//! are verified with `jsonwebtoken` instead.
 use serde_json::{Map, Value};
-use sqin_crypto::{b64url, b64url_decode, sha256, verify_es256, Es256KeyPair};
+use sqin_crypto::{b64url, b64url_decode, sha256, SigningKey};
 
 use crate::keys::KeyRing;
 
@@ -26,9 +27,15 @@ pub enum JwtError {
     Signing,
 }
 
-/// Signs `claims` as a compact JWS with header `{alg, kid, typ}`.
-pub fn sign(key: &Es256KeyPair, typ: &str, claims: &Value) -> Result<String, JwtError> {
-    let header = format!(r#"{{"alg":"ES256","kid":"{}","typ":"{}"}}"#, key.kid(), typ);
+/// Signs `claims` as a compact JWS with header `{alg, kid, typ}`, `alg`
+/// being the key's.
+pub fn sign(key: &SigningKey, typ: &str, claims: &Value) -> Result<String, JwtError> {
+    let header = format!(
+        r#"{{"alg":"{}","kid":"{}","typ":"{}"}}"#,
+        key.alg(),
+        key.kid(),
+        typ
+    );
     let payload = serde_json::to_vec(claims).map_err(|_| JwtError::Signing)?;
     let mut token = b64url(header.as_bytes());
     token.push('.');
@@ -55,9 +62,6 @@ pub fn verify(
     };
     let header: Value = serde_json::from_slice(&b64url_decode(h).ok_or(JwtError::Malformed)?)
         .map_err(|_| JwtError::Malformed)?;
-    if header.get("alg").and_then(Value::as_str) != Some("ES256") {
-        return Err(JwtError::UnknownKey);
-    }
     if header.get("crit").is_some() {
         return Err(JwtError::Malformed);
     }
@@ -65,11 +69,16 @@ pub fn verify(
         .get("kid")
         .and_then(Value::as_str)
         .ok_or(JwtError::UnknownKey)?;
-    let point = ring.verifying_key(kid).ok_or(JwtError::UnknownKey)?;
+    let key = ring.verifying_key(kid).ok_or(JwtError::UnknownKey)?;
+    // The key's algorithm, never one the header chooses.
+    if header.get("alg").and_then(Value::as_str) != Some(key.alg().as_str()) {
+        return Err(JwtError::UnknownKey);
+    }
     let signature = b64url_decode(s).ok_or(JwtError::Malformed)?;
     let signed_len = h.len() + 1 + p.len();
     let signed = token.get(..signed_len).ok_or(JwtError::Malformed)?;
-    verify_es256(point, signed.as_bytes(), &signature).map_err(|_| JwtError::BadSignature)?;
+    key.verify(signed.as_bytes(), &signature)
+        .map_err(|_| JwtError::BadSignature)?;
     if let Some(typ) = expected_typ {
         let actual = header.get("typ").and_then(Value::as_str).unwrap_or("");
         // RFC 9068 4: "at+jwt", also accepted with the "application/" prefix.
@@ -86,7 +95,8 @@ pub fn verify(
     }
 }
 
-/// `at_hash` (OIDC Core 3.1.3.6): the left half of SHA-256 of the access token.
+/// `at_hash` (OIDC Core 3.1.3.6): the left half of SHA-256 of the access
+/// token (the hash of ES256, PS256 and RS256 alike).
 pub fn at_hash(access_token: &str) -> String {
     let digest = sha256(access_token.as_bytes());
     b64url(digest.get(..16).unwrap_or(&digest))

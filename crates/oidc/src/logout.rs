@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::jwt;
 use crate::provider::Provider;
+use crate::subject::SessionSid;
 
 #[derive(Debug, Default, Clone)]
 pub struct LogoutRequest {
@@ -39,11 +40,12 @@ pub async fn validate(
     let mut hint_client = None;
     let mut hint_sid = None;
     if let Some(hint) = &req.id_token_hint {
-        let claims = jwt::verify(&provider.keys, hint, None)
-            .map_err(|_| "the logout request carries an invalid id_token_hint".to_owned())?;
-        if claims.get("iss").and_then(Value::as_str) != Some(provider.issuer.as_str()) {
-            return Err("the id_token_hint was not issued by this provider".into());
-        }
+        let claims = verify_id_token_hint(provider, hint).map_err(|e| match e {
+            HintError::Invalid => "the logout request carries an invalid id_token_hint".to_owned(),
+            HintError::OtherIssuer => {
+                "the id_token_hint was not issued by this provider".to_owned()
+            }
+        })?;
         hint_client = claims.get("aud").and_then(Value::as_str).map(str::to_owned);
         hint_sid = claims.get("sid").and_then(Value::as_str).map(str::to_owned);
     }
@@ -80,8 +82,12 @@ pub async fn validate(
             Some(url.to_string())
         }
     };
-    let hint_matches_session = match (session, hint_sid) {
-        (Some(s), Some(sid)) => s.session_id == sid,
+    // The hint's sid is the session as the hint's RP saw it (pairwise per
+    // sector): recompute that RP's sid of this session and compare.
+    let hint_matches_session = match (session, hint_sid, &client) {
+        (Some(s), Some(sid), Some(c)) if hint_client.as_deref() == Some(c.client_id.as_str()) => {
+            SessionSid::matches(&provider.pairwise_key, c, &s.session_id, &sid)
+        }
         _ => false,
     };
     Ok(ValidLogout {
@@ -89,4 +95,43 @@ pub async fn validate(
         redirect,
         hint_matches_session,
     })
+}
+
+/// Why an `id_token_hint` was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HintError {
+    /// Not an ID token signed by this provider's keys (a bad signature, or
+    /// another of sqin's tokens: an access token, a logout token).
+    Invalid,
+    /// Signed by these keys but for another issuer.
+    OtherIssuer,
+}
+
+/// The `typ` sqin's ID tokens carry (`token.rs`); access tokens are
+/// `at+jwt` (RFC 9068) and logout tokens `logout+jwt`.
+const ID_TOKEN_TYP: &str = "JWT";
+
+/// Verifies an `id_token_hint` (at logout and at the authorization
+/// endpoint): one of this provider's ID tokens, expired or not (OIDC Core
+/// 3.1.2.1), for one client (`aud` a single string), and no other kind of
+/// token sqin signs, whatever its claims.
+pub(crate) fn verify_id_token_hint(
+    provider: &Provider,
+    hint: &str,
+) -> Result<serde_json::Map<String, Value>, HintError> {
+    let claims =
+        jwt::verify(&provider.keys, hint, Some(ID_TOKEN_TYP)).map_err(|_| HintError::Invalid)?;
+    if claims.contains_key("events") || claims.contains_key("scope") {
+        // A logout token or an access token, whatever its header says.
+        return Err(HintError::Invalid);
+    }
+    if !claims.get("aud").is_some_and(Value::is_string)
+        || !claims.get("sub").is_some_and(Value::is_string)
+    {
+        return Err(HintError::Invalid);
+    }
+    if claims.get("iss").and_then(Value::as_str) != Some(provider.issuer.as_str()) {
+        return Err(HintError::OtherIssuer);
+    }
+    Ok(claims)
 }

@@ -72,6 +72,25 @@ pub async fn revoke_all_tokens(
     )
 }
 
+/// Revokes every grant issued under the browser session `session_id` (its
+/// `sid`), and queues a back-channel logout notice for the session to each
+/// relying party that held one: used when the passkey that opened the
+/// session is removed. In the caller's transaction. Returns the grants
+/// revoked.
+pub async fn revoke_session_tokens(
+    conn: &mut Connection,
+    provider: &Provider,
+    session_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<usize, OidcError> {
+    let revoked = grants::revoke_for_session(conn, session_id, now, reason).await?;
+    if !revoked.is_empty() {
+        crate::backchannel::queue_session_logout(conn, provider, session_id, now).await?;
+    }
+    Ok(revoked.len())
+}
+
 /// What closing an account told the relying parties.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AccountClosing {

@@ -15,7 +15,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::jwt;
 use crate::pkce;
 use crate::provider::Provider;
-use crate::subject::PairwiseSubject;
+use crate::subject::{PairwiseSubject, SessionSid};
 use sqin_ledger_contract::{DisclosureEndpoint, LedgerEvent};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -170,7 +170,7 @@ async fn authorization_code(
         client,
         &grant,
         record.nonce.as_deref(),
-        true,
+        &grant.scope,
         now,
     )
     .await?;
@@ -217,7 +217,9 @@ async fn refresh(
             "the refresh token has expired or was revoked",
         ));
     }
-    let mut grant = grant;
+    // Narrowing (RFC 6749 section 6) applies to the access token issued now;
+    // the refresh token keeps the scope of the grant it belongs to.
+    let mut access_scope = grant.scope.clone();
     if let Some(scope) = req.scope.as_deref().filter(|s| !s.is_empty()) {
         let narrowed: Vec<String> = scope
             .split(' ')
@@ -229,9 +231,9 @@ async fn refresh(
                 "a refresh cannot broaden the granted scope",
             ));
         }
-        grant.scope = narrowed;
+        access_scope = narrowed;
     }
-    let response = issue_tokens(&mut tx, provider, client, &grant, None, true, now).await?;
+    let response = issue_tokens(&mut tx, provider, client, &grant, None, &access_scope, now).await?;
     tx.commit().await?;
     Ok(response)
 }
@@ -287,7 +289,7 @@ async fn issue_tokens(
     client: &ClientRecord,
     grant: &GrantRecord,
     nonce: Option<&str>,
-    with_id_token: bool,
+    access_scope: &[String],
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
     let citizen_id = grant
@@ -298,7 +300,7 @@ async fn issue_tokens(
         .await?
         .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))?;
     let sub = PairwiseSubject::for_client(&provider.pairwise_key, client, citizen_id);
-    let scope = grant.scope.join(" ");
+    let scope = access_scope.join(" ");
     let key = provider.keys.signing_key();
     let exp = now + provider.lifetimes.token;
     let mut access_claims = json!({
@@ -319,7 +321,7 @@ async fn issue_tokens(
     let access_token =
         jwt::sign(key, "at+jwt", &access_claims).map_err(|_| OAuthError::server_error())?;
 
-    let id_token = if with_id_token {
+    let id_token = if access_scope.iter().any(|s| s == "openid") {
         let mut claims = json!({
             "iss": provider.issuer,
             "sub": sub.as_str(),
@@ -341,8 +343,11 @@ async fn issue_tokens(
         if !grant.amr.is_empty() {
             claims["amr"] = json!(grant.amr);
         }
-        if let Some(sid) = &grant.session_id {
-            claims["sid"] = json!(sid);
+        if let Some(session_id) = &grant.session_id {
+            // The session as this RP's sector sees it, never the handle
+            // itself (which every RP of the session would share).
+            let sid = SessionSid::for_client(&provider.pairwise_key, client, session_id);
+            claims["sid"] = json!(sid.as_str());
         }
         // Claims asked for in the ID token by the claims parameter, within
         // what the client may have and the citizen consented to.
@@ -376,7 +381,12 @@ async fn issue_tokens(
                 tracing::error!(error = %e, "ledger append failed");
                 OAuthError::server_error()
             })?;
-        Some(jwt::sign(key, "JWT", &claims).map_err(|_| OAuthError::server_error())?)
+        // Signed with the algorithm the client registered
+        // (`id_token_signed_response_alg`); the access token stays ES256.
+        let id_key = provider
+            .keys
+            .signing_key_for(client.id_token_signed_response_alg);
+        Some(jwt::sign(id_key, "JWT", &claims).map_err(|_| OAuthError::server_error())?)
     } else {
         None
     };

@@ -309,7 +309,8 @@ pub struct Scope {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelyingParty {
-    /// The `client_id` it is registered with.
+    /// The entry's id: clients name it (`pia_entry`); a demonstration
+    /// client's `client_id` is the same.
     pub id: String,
     pub name: String,
     /// The public body that runs it.

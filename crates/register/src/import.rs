@@ -6,6 +6,7 @@ use sqin_store::Connection;
 
 use crate::record::{sqlx_begin, today, NewCitizen};
 use crate::{EnrolmentCodeIssuer, IssuedCode, RegisterError};
+use time::Date;
 
 const REQUIRED: [&str; 4] = ["register_id", "given_name", "family_name", "birthdate"];
 const OPTIONAL: [&str; 3] = ["email", "address", "locale"];
@@ -17,18 +18,12 @@ pub struct ImportReport {
     pub issued: Vec<(String, IssuedCode)>,
 }
 
-/// Imports a register extract: every row is validated before anything is
-/// written, then all rows and their codes are written in one transaction. Any
-/// bad row, duplicate, or interruption leaves the database unchanged. Line
-/// numbers in errors count the header as line 1, as a spreadsheet shows them.
-pub async fn import_csv(
-    conn: &mut Connection,
-    issuer: &EnrolmentCodeIssuer,
-    vault: &sqin_store::citizens::RegisterVault,
-    input: impl Read,
-    now: i64,
-    mut progress: impl FnMut(u64, u64),
-) -> Result<ImportReport, RegisterError> {
+/// Reads and validates a register extract without touching the database:
+/// the header must name the known columns, every row must validate (see
+/// [`NewCitizen::validate`]) and no `register_id` may appear twice. Returns
+/// the rows in canonical form with their line numbers (the header is line 1).
+/// [`import_csv`] writes nothing unless this succeeds.
+pub fn parse_csv(input: impl Read, today: Date) -> Result<Vec<(u64, NewCitizen)>, RegisterError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)
@@ -58,7 +53,6 @@ pub async fn import_csv(
         }
     }
 
-    let today = today(now);
     let mut rows = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     for record in reader.deserialize::<NewCitizen>() {
@@ -86,6 +80,23 @@ pub async fn import_csv(
             "the file has no citizen rows".into(),
         ));
     }
+
+    Ok(rows)
+}
+
+/// Imports a register extract: every row is validated before anything is
+/// written, then all rows and their codes are written in one transaction. Any
+/// bad row, duplicate, or interruption leaves the database unchanged. Line
+/// numbers in errors count the header as line 1, as a spreadsheet shows them.
+pub async fn import_csv(
+    conn: &mut Connection,
+    issuer: &EnrolmentCodeIssuer,
+    vault: &sqin_store::citizens::RegisterVault,
+    input: impl Read,
+    now: i64,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<ImportReport, RegisterError> {
+    let rows = parse_csv(input, today(now))?;
 
     let total = rows.len() as u64;
     let mut tx = sqlx_begin(conn).await?;

@@ -13,7 +13,7 @@ mod import;
 mod record;
 
 pub use codes::{CodeCheck, EnrolmentCodeIssuer, IssuedCode, CODE_MAX_FAILED_ATTEMPTS};
-pub use import::{import_csv, ImportReport};
+pub use import::{import_csv, parse_csv, ImportReport};
 pub use record::{add_citizen, NewCitizen};
 
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
 use url::Url;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,6 +58,20 @@ pub struct Config {
     pub max_request_body_bytes: usize,
     /// A request that takes longer is answered 408 and abandoned.
     pub request_timeout_secs: u64,
+    /// A connection must deliver a whole request head (request line and
+    /// headers) within this many seconds: from when it opens, or on a
+    /// kept-alive connection from the first byte of its next request. A
+    /// slower one is closed.
+    pub header_read_timeout_secs: u64,
+    /// A kept-alive connection idle this long (no request in flight,
+    /// nothing sent or received) is closed. Behind a proxy that reuses its
+    /// connections to sqin, set this above the proxy's own idle timeout.
+    pub keep_alive_timeout_secs: u64,
+    /// Open connections each listener serves at most; one more is answered
+    /// 503 with `Retry-After` (closed under TLS) at once. Keep it below the
+    /// process's open-file limit (`ulimit -n`, systemd `LimitNOFILE`) less
+    /// the database pool and files.
+    pub max_connections: usize,
     /// On SIGTERM, how long requests in flight may take to finish.
     pub shutdown_grace_secs: u64,
     /// How long an enrolment code sent by mail stays valid.
@@ -103,6 +118,20 @@ pub struct Config {
     /// PEM CA certificates trusted, besides the system's, for clients'
     /// `jwks_uri` (an internal PKI).
     pub jwks_uri_ca_file: Option<PathBuf>,
+    /// `/.well-known/security.txt` (RFC 9116): where to report a
+    /// vulnerability in this deployment, as `mailto:`, `https:` or `tel:`
+    /// URIs, most preferred first. With `security_expires`; unset, the file
+    /// is not served (404).
+    pub security_contact: Vec<String>,
+    /// The security.txt `Expires` (RFC 3339, for example
+    /// `2027-06-30T00:00:00Z`; RFC 9116 advises less than a year ahead).
+    /// `sqin serve` refuses to start once it has passed (the demo does not).
+    pub security_expires: Option<String>,
+    /// The security.txt `Policy`: the https URL of the body's vulnerability
+    /// disclosure policy.
+    pub security_policy: Option<String>,
+    /// The security.txt `Preferred-Languages` (language tags, e.g. `fr`, `en`).
+    pub security_languages: Vec<String>,
 }
 
 pub use sqin_app::LedgerWitness;
@@ -132,6 +161,9 @@ impl Default for Config {
             log_level: "info".into(),
             max_request_body_bytes: 64 * 1024,
             request_timeout_secs: 30,
+            header_read_timeout_secs: 10,
+            keep_alive_timeout_secs: 15,
+            max_connections: 512,
             shutdown_grace_secs: 30,
             enrolment_code_ttl_days: 30,
             token_ttl_secs: 300,
@@ -145,6 +177,10 @@ impl Default for Config {
             ledger_witnesses: Vec::new(),
             jwks_uri_allow_private: false,
             jwks_uri_ca_file: None,
+            security_contact: Vec::new(),
+            security_expires: None,
+            security_policy: None,
+            security_languages: Vec::new(),
         }
     }
 }
@@ -171,6 +207,9 @@ const KEYS: &[&str] = &[
     "log_level",
     "max_request_body_bytes",
     "request_timeout_secs",
+    "header_read_timeout_secs",
+    "keep_alive_timeout_secs",
+    "max_connections",
     "shutdown_grace_secs",
     "enrolment_code_ttl_days",
     "token_ttl_secs",
@@ -184,6 +223,10 @@ const KEYS: &[&str] = &[
     "ledger_witnesses",
     "jwks_uri_allow_private",
     "jwks_uri_ca_file",
+    "security_contact",
+    "security_expires",
+    "security_policy",
+    "security_languages",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -323,6 +366,21 @@ impl Config {
         if self.request_timeout_secs == 0 {
             return Err(invalid("request_timeout_secs", "must be positive"));
         }
+        if !(1..=300).contains(&self.header_read_timeout_secs) {
+            return Err(invalid(
+                "header_read_timeout_secs",
+                "must be between 1 and 300",
+            ));
+        }
+        if !(1..=3600).contains(&self.keep_alive_timeout_secs) {
+            return Err(invalid(
+                "keep_alive_timeout_secs",
+                "must be between 1 and 3600",
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            return Err(invalid("max_connections", "must be between 1 and 1000000"));
+        }
         if !(1..=365).contains(&self.enrolment_code_ttl_days) {
             return Err(invalid(
                 "enrolment_code_ttl_days",
@@ -359,6 +417,111 @@ impl Config {
                 "ledger_data_key_period_days",
                 "must be between 1 and 366",
             ));
+        }
+        self.validate_security_txt()?;
+        Ok(())
+    }
+
+    /// The security.txt keys (RFC 9116): both required fields or neither,
+    /// URIs of the allowed schemes, an RFC 3339 expiry.
+    fn validate_security_txt(&self) -> Result<(), ConfigError> {
+        let invalid = |key, message: String| ConfigError::Invalid { key, message };
+        for contact in &self.security_contact {
+            let uri = contact.trim();
+            let ok = ["mailto:", "https://", "tel:"]
+                .iter()
+                .any(|p| uri.len() > p.len() && uri.starts_with(p))
+                && Url::parse(uri).is_ok()
+                && !uri.chars().any(|c| c.is_whitespace() || c.is_control());
+            if !ok {
+                return Err(invalid(
+                    "security_contact",
+                    format!("{contact:?} must be a mailto:, https:// or tel: URI"),
+                ));
+            }
+        }
+        if let Some(text) = &self.security_expires {
+            time::OffsetDateTime::parse(text.trim(), &Rfc3339).map_err(|e| {
+                invalid(
+                    "security_expires",
+                    format!("{text:?} is not an RFC 3339 date and time ({e})"),
+                )
+            })?;
+        }
+        let configured = !self.security_contact.is_empty()
+            || self.security_expires.is_some()
+            || self.security_policy.is_some()
+            || !self.security_languages.is_empty();
+        if configured && self.security_contact.is_empty() {
+            return Err(invalid(
+                "security_contact",
+                "is required for security.txt (RFC 9116), with security_expires".into(),
+            ));
+        }
+        if configured && self.security_expires.is_none() {
+            return Err(invalid(
+                "security_expires",
+                "is required for security.txt (RFC 9116), with security_contact".into(),
+            ));
+        }
+        if let Some(policy) = &self.security_policy {
+            let ok = Url::parse(policy.trim()).is_ok_and(|u| u.scheme() == "https");
+            if !ok {
+                return Err(invalid(
+                    "security_policy",
+                    format!("{policy:?} must be an https URL"),
+                ));
+            }
+        }
+        for tag in &self.security_languages {
+            let t = tag.trim();
+            if t.is_empty()
+                || t.len() > 35
+                || !t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                return Err(invalid(
+                    "security_languages",
+                    format!("{tag:?} is not a language tag (such as fr or en-CA)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// When the security.txt expires, if it is configured (and valid).
+    pub fn security_expires_at(&self) -> Option<time::OffsetDateTime> {
+        let text = self.security_expires.as_deref()?;
+        time::OffsetDateTime::parse(text.trim(), &Rfc3339)
+            .ok()
+            .map(|t| t.to_offset(time::UtcOffset::UTC))
+    }
+
+    /// What `sqin serve` checks at start-up beyond [`Config::validate`]: an
+    /// expired security.txt is refused (RFC 9116: a reader must not trust
+    /// it, so reports would go nowhere), except for the demo, which may run
+    /// with an expired or absent one.
+    pub fn check_security_txt_current(
+        &self,
+        now: time::OffsetDateTime,
+        demo: bool,
+    ) -> Result<(), ConfigError> {
+        let Some(expires) = self.security_expires_at() else {
+            return Ok(());
+        };
+        if expires <= now && !demo {
+            return Err(ConfigError::Invalid {
+                key: "security_expires",
+                message: format!(
+                    "the security.txt expired on {}; set a new expiry (RFC 9116: less than a year ahead) with a contact that is still answered",
+                    self.security_expires.as_deref().unwrap_or_default().trim()
+                ),
+            });
+        }
+        if expires > now + time::Duration::days(366) {
+            tracing::warn!(
+                security_expires = %self.security_expires.as_deref().unwrap_or_default(),
+                "security.txt expires more than a year ahead; RFC 9116 advises less"
+            );
         }
         Ok(())
     }
@@ -485,5 +648,92 @@ mod tests {
         std::fs::write(&file, "listen = \"127.0.0.1:9000\"\n").unwrap();
         assert_eq!(Config::load(Some(&file)).unwrap().listen.port(), 9000);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn with_security_txt(expires: &str) -> Config {
+        Config {
+            security_contact: vec!["mailto:security@gouv.example".into()],
+            security_expires: Some(expires.into()),
+            security_policy: Some("https://gouv.example/policy".into()),
+            security_languages: vec!["fr".into(), "en-CA".into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn security_txt_keys_are_validated_by_name() {
+        let check = |c: Config, key: &str| {
+            let err = c.validate().unwrap_err().to_string();
+            assert!(err.contains(&format!("`{key}`")), "{err}");
+        };
+        with_security_txt("2030-01-01T00:00:00Z")
+            .validate()
+            .unwrap();
+        check(with_security_txt("next year"), "security_expires");
+        check(with_security_txt("2030-01-01"), "security_expires");
+        for bad in [
+            "security@gouv.example",
+            "http://gouv.example/report",
+            "mailto:",
+            "ftp://x",
+        ] {
+            check(
+                Config {
+                    security_contact: vec![bad.into()],
+                    ..with_security_txt("2030-01-01T00:00:00Z")
+                },
+                "security_contact",
+            );
+        }
+        check(
+            Config {
+                security_contact: Vec::new(),
+                ..with_security_txt("2030-01-01T00:00:00Z")
+            },
+            "security_contact",
+        );
+        check(
+            Config {
+                security_expires: None,
+                ..with_security_txt("2030-01-01T00:00:00Z")
+            },
+            "security_expires",
+        );
+        check(
+            Config {
+                security_policy: Some("http://gouv.example/policy".into()),
+                ..with_security_txt("2030-01-01T00:00:00Z")
+            },
+            "security_policy",
+        );
+        check(
+            Config {
+                security_languages: vec!["fr; en".into()],
+                ..with_security_txt("2030-01-01T00:00:00Z")
+            },
+            "security_languages",
+        );
+    }
+
+    #[test]
+    fn an_expired_security_txt_is_refused_at_start_except_in_the_demo() {
+        let now = time::macros::datetime!(2027-01-01 00:00 UTC);
+        let expired = with_security_txt("2026-12-31T23:59:59Z");
+        expired.validate().unwrap();
+        let err = expired
+            .check_security_txt_current(now, false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`security_expires`") && err.contains("expired"),
+            "{err}"
+        );
+        expired.check_security_txt_current(now, true).unwrap();
+        with_security_txt("2027-06-30T00:00:00+02:00")
+            .check_security_txt_current(now, false)
+            .unwrap();
+        Config::default()
+            .check_security_txt_current(now, false)
+            .unwrap();
     }
 }

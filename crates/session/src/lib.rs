@@ -13,12 +13,31 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use sqin_crypto::{random_token, sha256, SecretString};
-use sqin_store::sessions::{self, SessionRecord};
+use sqin_store::sessions::{self, SessionCredential, SessionRecord};
 use sqin_store::Connection;
 
-/// HttpOnly, SameSite=Lax (so the top-level redirect from a relying party
-/// carries it), Secure under TLS, Path=/.
+/// The session cookie's name on plain HTTP, which the configuration allows
+/// only for an issuer on `localhost` (a laptop, the tests) or explicitly
+/// behind a proxy: HttpOnly, SameSite=Lax (so the top-level redirect from a
+/// relying party carries it), Path=/. Under TLS the cookie is
+/// [`SESSION_COOKIE_TLS`]; see [`session_cookie_name`].
 pub const SESSION_COOKIE: &str = "sqin_session";
+
+/// The session cookie's name when the issuer is https: the `__Host-` prefix
+/// makes browsers accept it only with `Secure`, `Path=/` and no `Domain`,
+/// from the issuer's own host, so a sibling subdomain cannot plant or
+/// shadow it (cookie tossing, login CSRF at relying parties).
+pub const SESSION_COOKIE_TLS: &str = "__Host-sqin_session";
+
+/// The session cookie's name: [`SESSION_COOKIE_TLS`] when the issuer is
+/// https (`secure`), [`SESSION_COOKIE`] on plain HTTP.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SESSION_COOKIE_TLS
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// The passkey service's login page. Query: `request` (the pending
 /// authorization's handle, optional), `prompt=login` (a fresh ceremony is
@@ -92,8 +111,45 @@ fn to_session(r: SessionRecord) -> AuthenticatedSession {
 }
 
 /// Records a completed ceremony and returns the cookie token (shown to the
-/// browser only) with the session.
+/// browser only) with the session. A session that no passkey opened (test
+/// fixtures, benchmarks); the passkey service uses [`start_with_passkey`].
 pub async fn start(
+    conn: &mut Connection,
+    citizen_id: &str,
+    acr: &str,
+    amr: &[&str],
+    now: i64,
+) -> Result<(SecretString, AuthenticatedSession), SessionError> {
+    insert(conn, citizen_id, acr, amr, now).await
+}
+
+/// [`start`] for a ceremony with the passkey `credential_id`, which the
+/// session remembers (`session_credentials`): removing that passkey ends
+/// the session and what relying parties were given under it.
+pub async fn start_with_passkey(
+    conn: &mut Connection,
+    citizen_id: &str,
+    credential_id: &[u8],
+    acr: &str,
+    amr: &[&str],
+    now: i64,
+) -> Result<(SecretString, AuthenticatedSession), SessionError> {
+    let (token, session) = insert(conn, citizen_id, acr, amr, now).await?;
+    sessions::record_credential(
+        conn,
+        &SessionCredential {
+            session_hash: sha256(token.expose().as_bytes()).to_vec(),
+            session_id: session.session_id.clone(),
+            citizen_id: citizen_id.to_owned(),
+            credential_id: credential_id.to_vec(),
+            created_at: now,
+        },
+    )
+    .await?;
+    Ok((token, session))
+}
+
+async fn insert(
     conn: &mut Connection,
     citizen_id: &str,
     acr: &str,
@@ -142,9 +198,58 @@ pub async fn end_by_id(
     Ok(sessions::revoke(conn, &hash, now).await?)
 }
 
+/// A session a passkey opened, as [`end_for_passkey`] ended it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedSession {
+    /// Its `sid`: grants issued under it carry it.
+    pub session_id: String,
+    /// Whether it was still open (not logged out or revoked before).
+    pub was_open: bool,
+}
+
+/// Ends every session the citizen's passkey `credential_id` opened (the
+/// passkey is being removed: it may be in someone else's hands) and forgets
+/// which they were. Returns each of them, including those that had already
+/// ended, since grants issued under them may still live. In the caller's
+/// transaction, before the passkey is deleted.
+pub async fn end_for_passkey(
+    conn: &mut Connection,
+    citizen_id: &str,
+    credential_id: &[u8],
+    now: i64,
+) -> Result<Vec<EndedSession>, SessionError> {
+    let opened = sessions::opened_by(conn, citizen_id, credential_id).await?;
+    let mut ended = Vec::with_capacity(opened.len());
+    for link in opened {
+        let was_open = sessions::revoke(conn, &link.session_hash, now).await?;
+        ended.push(EndedSession {
+            session_id: link.session_id,
+            was_open,
+        });
+    }
+    sessions::forget_credential(conn, citizen_id, credential_id).await?;
+    Ok(ended)
+}
+
+/// Ends every session of the citizen ("sign out everywhere", recovery);
+/// returns how many were open.
+pub async fn end_all(
+    conn: &mut Connection,
+    citizen_id: &str,
+    now: i64,
+) -> Result<u64, SessionError> {
+    Ok(sessions::revoke_all_for_citizen(conn, citizen_id, now).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::acr;
+
+    #[test]
+    fn the_session_cookie_is_host_only_under_tls() {
+        assert_eq!(super::session_cookie_name(true), "__Host-sqin_session");
+        assert_eq!(super::session_cookie_name(false), "sqin_session");
+    }
 
     #[test]
     fn acr_ordering() {

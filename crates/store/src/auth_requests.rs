@@ -23,6 +23,9 @@ pub struct AuthRequestRecord {
     pub consumed_at: Option<i64>,
     pub forced_login_at: Option<i64>,
     pub stale_session: Option<String>,
+    /// The pairwise `sub` the request is about (`id_token_hint`, or a `sub`
+    /// value in `claims`): only that citizen's session may answer it.
+    pub subject_hint: Option<String>,
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<AuthRequestRecord> {
@@ -44,14 +47,16 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<AuthRequestRecord> {
         consumed_at: row.try_get("consumed_at")?,
         forced_login_at: row.try_get("forced_login_at")?,
         stale_session: row.try_get("stale_session")?,
+        subject_hint: row.try_get("subject_hint")?,
     })
 }
 
 pub async fn insert(conn: &mut AnyConnection, r: &AuthRequestRecord) -> Result<()> {
     sqlx::query(
         "INSERT INTO auth_requests (id, client_id, redirect_uri, scope, state, nonce, code_challenge,
-            prompt, max_age, acr_values, ui_locales, claims, created_at, expires_at, consumed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            prompt, max_age, acr_values, ui_locales, claims, created_at, expires_at, consumed_at,
+            subject_hint)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(&r.id)
     .bind(&r.client_id)
@@ -68,6 +73,7 @@ pub async fn insert(conn: &mut AnyConnection, r: &AuthRequestRecord) -> Result<(
     .bind(r.created_at)
     .bind(r.expires_at)
     .bind(r.consumed_at)
+    .bind(&r.subject_hint)
     .execute(conn)
     .await?;
     Ok(())

@@ -1,4 +1,5 @@
 //! Relying parties (RPs): the ministries' services registered with sqin.
+pub use sqin_crypto::SigningAlg;
 use sqlx::{AnyConnection, Row};
 
 use crate::{json_list, to_json_list, Result, StoreError};
@@ -154,6 +155,9 @@ pub struct ClientRecord {
     pub jwks: Option<String>,
     pub jwks_uri: Option<String>,
     pub backchannel_logout_uri: Option<String>,
+    /// How its ID tokens and logout tokens are signed
+    /// (`id_token_signed_response_alg`).
+    pub id_token_signed_response_alg: SigningAlg,
     /// Its entry in the PIA's register of relying parties (`None` only for
     /// a client registered before entries existed, until start-up
     /// suspends it).
@@ -215,6 +219,11 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ClientRecord> {
         jwks: row.try_get("jwks")?,
         jwks_uri: row.try_get("jwks_uri")?,
         backchannel_logout_uri: row.try_get("backchannel_logout_uri")?,
+        id_token_signed_response_alg: {
+            let alg: String = row.try_get("id_token_signed_response_alg")?;
+            SigningAlg::from_name(&alg)
+                .ok_or_else(|| StoreError::Corrupt(format!("ID token algorithm {alg}")))?
+        },
         pia_entry: row.try_get("pia_entry")?,
         status: ClientStatus::parse(&row.try_get::<String, _>("status")?)?,
         status_reason: row.try_get("status_reason")?,
@@ -230,9 +239,10 @@ pub async fn insert(conn: &mut AnyConnection, c: &ClientRecord) -> Result<()> {
         "INSERT INTO clients (client_id, name, client_type, secret_hash, token_endpoint_auth_method,
             redirect_uris, post_logout_redirect_uris, scopes, purpose, sector, subject_type, jwks,
             backchannel_logout_uri, created_at, updated_at, claims, name_fr, purpose_fr, jwks_uri,
-            pia_entry, status, status_reason, version, registration_token_hash)
+            pia_entry, status, status_reason, version, registration_token_hash,
+            id_token_signed_response_alg)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-            $19, $20, $21, $22, $23, $24)",
+            $19, $20, $21, $22, $23, $24, $25)",
     )
     .bind(&c.client_id)
     .bind(&c.name)
@@ -258,6 +268,7 @@ pub async fn insert(conn: &mut AnyConnection, c: &ClientRecord) -> Result<()> {
     .bind(&c.status_reason)
     .bind(c.version)
     .bind(&c.registration_token_hash)
+    .bind(c.id_token_signed_response_alg.as_str())
     .execute(conn)
     .await
     .map_err(|e| StoreError::conflict_on_unique(e, "client with this client_id"))?;
@@ -277,8 +288,8 @@ pub async fn update(
             post_logout_redirect_uris = $4, scopes = $5, claims = $6, purpose = $7,
             purpose_fr = $8, sector = $9, subject_type = $10, jwks = $11, jwks_uri = $12,
             backchannel_logout_uri = $13, pia_entry = $14, updated_at = $15,
-            version = version + 1
-         WHERE client_id = $16 AND version = $17",
+            id_token_signed_response_alg = $16, version = version + 1
+         WHERE client_id = $17 AND version = $18",
     )
     .bind(&c.name)
     .bind(&c.name_fr)
@@ -295,6 +306,7 @@ pub async fn update(
     .bind(&c.backchannel_logout_uri)
     .bind(&c.pia_entry)
     .bind(c.updated_at)
+    .bind(c.id_token_signed_response_alg.as_str())
     .bind(&c.client_id)
     .bind(expected_version)
     .execute(conn)

@@ -1,4 +1,7 @@
-//! Token signing keys, sealed at rest, with their rotation state.
+//! Token signing keys, sealed at rest, with their rotation state: each
+//! algorithm has its own keys and states (one current and one next key per
+//! algorithm).
+pub use sqin_crypto::SigningAlg;
 use sqlx::{AnyConnection, Row};
 
 use crate::{Result, StoreError};
@@ -39,7 +42,7 @@ impl KeyState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKeyRow {
     pub kid: String,
-    pub alg: String,
+    pub alg: SigningAlg,
     pub sealed_private: Vec<u8>,
     pub public_jwk: String,
     pub state: KeyState,
@@ -51,7 +54,11 @@ pub struct SigningKeyRow {
 fn from_row(row: &sqlx::any::AnyRow) -> Result<SigningKeyRow> {
     Ok(SigningKeyRow {
         kid: row.try_get("kid")?,
-        alg: row.try_get("alg")?,
+        alg: {
+            let alg: String = row.try_get("alg")?;
+            SigningAlg::from_name(&alg)
+                .ok_or_else(|| StoreError::Corrupt(format!("signing key algorithm {alg}")))?
+        },
         sealed_private: row.try_get("sealed_private")?,
         public_jwk: row.try_get("public_jwk")?,
         state: KeyState::parse(&row.try_get::<String, _>("state")?)?,
@@ -67,7 +74,7 @@ pub async fn insert(conn: &mut AnyConnection, k: &SigningKeyRow) -> Result<()> {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&k.kid)
-    .bind(&k.alg)
+    .bind(k.alg.as_str())
     .bind(&k.sealed_private)
     .bind(&k.public_jwk)
     .bind(k.state.as_str())

@@ -22,6 +22,7 @@ pub mod complaints;
 pub mod consents;
 pub mod enrolment;
 pub mod grants;
+pub mod health;
 pub mod incidents;
 pub mod initial_access;
 pub mod keys;
@@ -83,6 +84,9 @@ pub const PERSONAL_DATA: &[(&str, &str)] = &[
         "enrolment_codes.failed_attempts",
     ),
     ("passkey.credential_id", "passkeys.*"),
+    // Which passkey opened which session: kept while the passkey is, so
+    // removing it ends what rests on it (pruned once nothing does).
+    ("passkey.credential_id", "session_credentials.*"),
     ("passkey.public_key", "passkeys.credential"),
     ("passkey.sign_count", "passkeys.sign_count"),
     ("passkey.name", "passkeys.name"),
@@ -130,7 +134,7 @@ pub const PERSONAL_DATA: &[(&str, &str)] = &[
 pub const NOT_PERSONAL: &[(&str, &str)] = &[
     (
         "auth_requests.*",
-        "a relying party's authorization request before sign-in: its parameters, no citizen",
+        "a relying party's authorization request before sign-in: its parameters (with the relying party's own pairwise sub when it named one), no citizen",
     ),
     (
         "client_assertion_jtis.*",
@@ -214,6 +218,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database could not be reached (see
+    /// [`health::is_unavailable`]): a 503, not a 500.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Database(e) if health::is_unavailable(e))
+    }
+
     /// Maps a unique-constraint violation to a typed conflict naming `what`.
     pub(crate) fn conflict_on_unique(err: sqlx::Error, what: &'static str) -> Self {
         match &err {
@@ -244,11 +254,13 @@ pub async fn begin_on(conn: &mut Connection) -> Result<ConnTx<'_>> {
     Ok(conn.begin().await?)
 }
 
-/// A connection pool plus the backend it talks to.
+/// A connection pool plus the backend it talks to, and whether that
+/// answers ([`health`]).
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    health: std::sync::Arc<health::Health>,
 }
 
 impl Store {
@@ -279,7 +291,11 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            health: health::Health::new(backend == Backend::Postgres),
+        })
     }
 
     /// Connects and applies pending migrations, as `sqin serve` does at start.
@@ -328,6 +344,29 @@ impl Store {
         &self.pool
     }
 
+    /// A pooled connection; while the database is lost, an error at once
+    /// instead of the pool's acquire timeout (see [`health`]). The HTTP
+    /// edge takes its connections here.
+    pub async fn acquire(&self) -> Result<PooledConnection, SqlxError> {
+        health::acquire(&self.pool, &self.health).await
+    }
+
+    /// Whether the database is known to be lost (a probe retries it).
+    pub fn database_lost(&self) -> bool {
+        self.health.is_lost()
+    }
+
+    /// How many times the database was lost, and came back.
+    pub fn database_transitions(&self) -> (u64, u64) {
+        self.health.transitions()
+    }
+
+    /// Something failed as if the database were gone (a caller answered
+    /// 503): check it now, in the background, once at a time.
+    pub fn recheck(&self) {
+        self.health.suspect(&self.pool);
+    }
+
     /// Begins a transaction on a pooled connection (`BEGIN IMMEDIATE` on
     /// SQLite, see [`begin_on`]).
     pub async fn begin(&self) -> Result<Tx> {
@@ -337,9 +376,16 @@ impl Store {
         }
     }
 
-    /// Readiness: the database answers a query within the pool's timeout.
+    /// Readiness: the database answers a query (at once an error while it
+    /// is known to be lost).
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        let mut conn = self.acquire().await?;
+        if let Err(e) = sqlx::query("SELECT 1").execute(&mut *conn).await {
+            if health::is_unavailable(&e) {
+                self.recheck();
+            }
+            return Err(e.into());
+        }
         Ok(())
     }
 
@@ -353,6 +399,7 @@ impl Store {
 /// never touches the pool.
 pub struct LazyConnection {
     pool: AnyPool,
+    health: Option<std::sync::Arc<health::Health>>,
     conn: Option<PooledConnection>,
 }
 
@@ -360,6 +407,17 @@ impl LazyConnection {
     pub fn new(pool: &AnyPool) -> Self {
         Self {
             pool: pool.clone(),
+            health: None,
+            conn: None,
+        }
+    }
+
+    /// Acquired as [`Store::acquire`] does (at once an error while the
+    /// database is lost).
+    pub fn on(store: &Store) -> Self {
+        Self {
+            pool: store.pool.clone(),
+            health: Some(store.health.clone()),
             conn: None,
         }
     }
@@ -367,7 +425,13 @@ impl LazyConnection {
     pub async fn get(&mut self) -> Result<&mut Connection> {
         match &mut self.conn {
             Some(conn) => Ok(conn),
-            slot => Ok(slot.insert(self.pool.acquire().await?)),
+            slot => {
+                let conn = match &self.health {
+                    Some(health) => health::acquire(&self.pool, health).await?,
+                    None => self.pool.acquire().await?,
+                };
+                Ok(slot.insert(conn))
+            }
         }
     }
 }

@@ -104,3 +104,87 @@ pub async fn live_for_citizen(
     .await?;
     rows.iter().map(from_row).collect()
 }
+
+/// Which passkey opened a session (`session_credentials`): kept while a grant
+/// issued under the session may still live, so that removing the passkey can
+/// end what rests on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCredential {
+    /// The session's `id_hash`.
+    pub session_hash: Vec<u8>,
+    /// The session's `sid` (what `grants.session_id` holds).
+    pub session_id: String,
+    pub citizen_id: String,
+    pub credential_id: Vec<u8>,
+    pub created_at: i64,
+}
+
+/// Records the passkey that opened a session, and forgets the sessions of
+/// that passkey on which nothing rests any more (neither the session nor a
+/// grant issued under it is left), so a passkey used every day keeps only a
+/// few rows.
+pub async fn record_credential(conn: &mut AnyConnection, link: &SessionCredential) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM session_credentials WHERE credential_id = $1
+           AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = session_credentials.session_hash)
+           AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.session_id = session_credentials.session_id)",
+    )
+    .bind(&link.credential_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO session_credentials (session_hash, session_id, citizen_id, credential_id, created_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&link.session_hash)
+    .bind(&link.session_id)
+    .bind(&link.citizen_id)
+    .bind(&link.credential_id)
+    .bind(link.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The sessions a passkey of the citizen opened, oldest first.
+pub async fn opened_by(
+    conn: &mut AnyConnection,
+    citizen_id: &str,
+    credential_id: &[u8],
+) -> Result<Vec<SessionCredential>> {
+    let rows = sqlx::query(
+        "SELECT * FROM session_credentials WHERE citizen_id = $1 AND credential_id = $2
+         ORDER BY created_at, session_id",
+    )
+    .bind(citizen_id)
+    .bind(credential_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SessionCredential {
+                session_hash: r.try_get("session_hash")?,
+                session_id: r.try_get("session_id")?,
+                citizen_id: r.try_get("citizen_id")?,
+                credential_id: r.try_get("credential_id")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Forgets which sessions a passkey opened (the passkey is being removed;
+/// its deletion would cascade to them anyway).
+pub async fn forget_credential(
+    conn: &mut AnyConnection,
+    citizen_id: &str,
+    credential_id: &[u8],
+) -> Result<u64> {
+    let done =
+        sqlx::query("DELETE FROM session_credentials WHERE citizen_id = $1 AND credential_id = $2")
+            .bind(citizen_id)
+            .bind(credential_id)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected())
+}

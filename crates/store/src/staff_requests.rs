@@ -100,6 +100,19 @@ pub async fn open(conn: &mut AnyConnection, now: i64) -> Result<Vec<StaffRequest
     rows.iter().map(from_row).collect()
 }
 
+/// The requests about one relying party, newest first (whether its
+/// registration was ever approved, whether one is open).
+pub async fn for_client(conn: &mut AnyConnection, client_id: &str) -> Result<Vec<StaffRequest>> {
+    let rows = sqlx::query(
+        "SELECT * FROM staff_requests WHERE kind = 'relying_party' AND client_id = $1
+         ORDER BY requested_at DESC, id",
+    )
+    .bind(client_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 /// Records the decision, once: false when the request was decided or lapsed
 /// meanwhile (two approvers at once: only one wins).
 pub async fn decide(

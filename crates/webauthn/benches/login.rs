@@ -55,6 +55,8 @@ async fn setup(db: TestDb) -> Setup {
     let origin = Url::parse("http://localhost:8080").unwrap();
     let codes = EnrolmentCodeIssuer::new(HmacKey::from_bytes([1; 32]), 86_400);
     let limits = Limits {
+        ceremonies_per_hint: i64::MAX,
+        discoverable_per_address: i64::MAX,
         ceremonies_per_address: i64::MAX,
         ..Limits::default()
     };

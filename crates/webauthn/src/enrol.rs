@@ -19,7 +19,7 @@ use webauthn_rs_proto::ResidentKeyRequirement;
 
 use crate::ceremony::{self, Browser, NewCeremony, State};
 use crate::events::{self, SecurityEvent};
-use crate::limits::Bucket;
+use crate::limits::{Bucket, Hint};
 use crate::login::SignedIn;
 use crate::{loa, PasskeyError, PasskeyService, Started, GRANT_TTL_SECS, MAX_NAME_CHARS};
 
@@ -285,7 +285,8 @@ impl PasskeyService {
         grant: &str,
         now: i64,
     ) -> Result<Started<CreationChallengeResponse>, PasskeyError> {
-        self.hit(conn, Bucket::CeremoniesFrom(client), now).await?;
+        self.hit(conn, Bucket::Ceremony(client, Hint::Grant(grant)), now)
+            .await?;
         let g = ceremony::peek_grant(conn, grant, browser, now).await?;
         let (Some(citizen_id), Some(code_hash)) = (g.citizen_id, g.code_hash) else {
             return Err(PasskeyError::CeremonyExpired);
@@ -409,8 +410,15 @@ impl PasskeyService {
         events::record(&mut tx, &citizen_id, &event, now).await?;
         let assurance = loa::for_code_enrolment(true, record.backup_eligible)
             .ok_or_else(|| PasskeyError::Rejected("user not verified".into()))?;
-        let (token, session) =
-            sqin_session::start(&mut tx, &citizen_id, assurance.acr, &assurance.amr, now).await?;
+        let (token, session) = sqin_session::start_with_passkey(
+            &mut tx,
+            &citizen_id,
+            &record.credential_id,
+            assurance.acr,
+            &assurance.amr,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(SignedIn {
             token,

@@ -54,9 +54,9 @@ pub use enrol::{
     CodeEntry, EnrolmentGrant, GrantPurpose, VerifiedEnrolment, MIN_AGE_TO_ENROL_ALONE,
 };
 pub use events::SecurityEvent;
-pub use limits::Limits;
+pub use limits::{Limit, Limits};
 pub use login::{LoginRequest, SignedIn};
-pub use manage::{is_fresh, NewPasskey, PasskeyView, REAUTHENTICATE_AFTER_SECS};
+pub use manage::{is_fresh, NewPasskey, PasskeyView, RemovedPasskey, REAUTHENTICATE_AFTER_SECS};
 pub use staff::StaffPasskeys;
 /// The WebAuthn JSON shapes exchanged with browsers and apps.
 pub use webauthn_rs::prelude::{
@@ -164,6 +164,7 @@ pub struct PasskeyService {
     register: sqin_store::citizens::RegisterVault,
     key: HmacKey,
     limits: Limits,
+    refusals: std::sync::Arc<limits::Refusals>,
 }
 
 impl std::fmt::Debug for PasskeyService {
@@ -202,6 +203,7 @@ impl PasskeyService {
             register,
             key,
             limits,
+            refusals: Default::default(),
         })
     }
 

@@ -1,27 +1,53 @@
-//! Rate limits on guessing: per client address and per code, counted in the
-//! database so every node shares one budget.
+//! Rate limits on guessing and on ceremonies: per client address, per code,
+//! and per client address and account hint, counted in the database so
+//! every node shares one budget, in windows that slide with the clock
+//! (`sqin_store::rate_limits`): a budget of N per window is never more than
+//! N in any window's length.
+//!
+//! Ceremonies are budgeted per (client address, account hint) with a higher
+//! ceiling per address, so that many citizens behind one address (an
+//! office, a carrier-grade NAT) do not share one small budget: the hint is
+//! the register identifier typed, the citizen signed in (adding a passkey),
+//! the enrolment grant presented, or "discoverable" when a sign-in names no
+//! account (no credential is known before the authenticator answers). One
+//! hint spending its budget leaves the others alone; only the ceiling
+//! shuts the address out.
+//!
+//! Each refusal (each `429`) is logged, one line without personal data (the
+//! limit's name and the wait; never the address, the hint or a hash of
+//! them), and counted per limit ([`PasskeyService::refused`]).
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use sqin_store::rate_limits;
+use sqin_store::rate_limits::{self, Budget};
 use sqin_store::Connection;
 
 use crate::{PasskeyError, PasskeyService};
 
-/// Attempt budgets. Codes are 80-bit random values, so these limits are not
-/// what keeps a code from being guessed; they keep an attacker who holds a
-/// letter (but not the birthdate) from trying birthdates, together with the
-/// lock-out after `CODE_MAX_FAILED_ATTEMPTS` wrong birthdates, and keep one
-/// client from filling the ceremony table.
+/// Attempt budgets, each per window of [`Limits::window_secs`]. Codes are
+/// 80-bit random values, so these limits are not what keeps a code from
+/// being guessed; they keep an attacker who holds a letter (but not the
+/// birthdate) from trying birthdates, together with the lock-out after
+/// `CODE_MAX_FAILED_ATTEMPTS` wrong birthdates, and keep one client from
+/// filling the ceremony table.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Length of a counting window, in seconds.
+    /// Length of the (sliding) counting window, in seconds.
     pub window_secs: i64,
     /// Code-and-birthdate attempts per client address per window.
     pub code_attempts_per_address: i64,
     /// Attempts with one code per window (the code also locks for good after
     /// `CODE_MAX_FAILED_ATTEMPTS` wrong birthdates).
     pub attempts_per_code: i64,
-    /// Ceremonies started per client address per window.
+    /// Ceremonies started per client address and account hint (a register
+    /// identifier, a signed-in citizen, an enrolment grant) per window.
+    pub ceremonies_per_hint: i64,
+    /// Discoverable sign-ins (no account named) started per client address
+    /// per window: every citizen behind the address shares this hint, so it
+    /// is larger.
+    pub discoverable_per_address: i64,
+    /// Ceremonies started per client address per window, whatever the hint:
+    /// the ceiling.
     pub ceremonies_per_address: i64,
 }
 
@@ -31,16 +57,92 @@ impl Default for Limits {
             window_secs: 900,
             code_attempts_per_address: 10,
             attempts_per_code: 5,
-            ceremonies_per_address: 300,
+            ceremonies_per_hint: 30,
+            discoverable_per_address: 300,
+            ceremonies_per_address: 1200,
         }
     }
+}
+
+/// A budget that refused an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// [`Limits::code_attempts_per_address`].
+    CodeAttemptsPerAddress,
+    /// [`Limits::attempts_per_code`].
+    AttemptsPerCode,
+    /// [`Limits::ceremonies_per_hint`].
+    CeremoniesPerHint,
+    /// [`Limits::discoverable_per_address`].
+    DiscoverablePerAddress,
+    /// [`Limits::ceremonies_per_address`].
+    CeremoniesPerAddress,
+}
+
+impl Limit {
+    /// Every limit.
+    pub const ALL: [Limit; 5] = [
+        Self::CodeAttemptsPerAddress,
+        Self::AttemptsPerCode,
+        Self::CeremoniesPerHint,
+        Self::DiscoverablePerAddress,
+        Self::CeremoniesPerAddress,
+    ];
+
+    /// The name in log lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CodeAttemptsPerAddress => "code_attempts_per_address",
+            Self::AttemptsPerCode => "attempts_per_code",
+            Self::CeremoniesPerHint => "ceremonies_per_hint",
+            Self::DiscoverablePerAddress => "discoverable_per_address",
+            Self::CeremoniesPerAddress => "ceremonies_per_address",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Refusals since this node started, per limit.
+#[derive(Debug, Default)]
+pub(crate) struct Refusals([AtomicU64; Limit::ALL.len()]);
+
+impl Refusals {
+    fn count(&self, limit: Limit) {
+        if let Some(c) = self.0.get(limit.index()) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn get(&self, limit: Limit) -> u64 {
+        self.0
+            .get(limit.index())
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+}
+
+/// Whose ceremony a client starts, as far as the request says.
+#[derive(Clone, Copy)]
+pub(crate) enum Hint<'a> {
+    /// A sign-in that names no account.
+    Discoverable,
+    /// The register identifier typed.
+    RegisterId(&'a str),
+    /// The signed-in citizen (adding a passkey).
+    Citizen(&'a str),
+    /// The enrolment grant presented.
+    Grant(&'a str),
 }
 
 #[derive(Clone, Copy)]
 pub(crate) enum Bucket<'a> {
     CodeAttemptsFrom(IpAddr),
     Code(&'a [u8]),
-    CeremoniesFrom(IpAddr),
+    /// A ceremony started from an address: its hint's budget and the
+    /// address's ceiling.
+    Ceremony(IpAddr, Hint<'a>),
 }
 
 /// The part of an address that identifies one client: an IPv4 address, or
@@ -55,49 +157,110 @@ fn client_prefix(addr: IpAddr) -> Vec<u8> {
     }
 }
 
+/// What a hint's bucket is keyed by (after the address prefix): its kind
+/// and value, register identifiers compared as the register does.
+fn hint_value(hint: Hint<'_>) -> Vec<u8> {
+    let (kind, value): (&[u8], String) = match hint {
+        Hint::Discoverable => (b"discoverable", String::new()),
+        Hint::RegisterId(id) => (b"register-id", id.trim().to_uppercase()),
+        Hint::Citizen(id) => (b"citizen", id.to_owned()),
+        Hint::Grant(g) => (b"grant", g.to_owned()),
+    };
+    [kind, b"\0", value.as_bytes()].concat()
+}
+
 impl PasskeyService {
-    /// Counts a hit; refuses when the bucket's budget for this window is
-    /// spent. Buckets are keyed hashes: client addresses are not stored.
+    /// Counts an attempt; refuses it (and counts nothing) when one of the
+    /// budgets it is charged to is spent. Buckets are keyed hashes: client
+    /// addresses and hints are not stored.
     pub(crate) async fn hit(
         &self,
         conn: &mut Connection,
         bucket: Bucket<'_>,
         now: i64,
     ) -> Result<(), PasskeyError> {
-        let (label, value, limit): (&[u8], Vec<u8>, i64) = match bucket {
-            Bucket::CodeAttemptsFrom(ip) => (
+        let l = &self.limits;
+        let budgets: Vec<(Limit, &[u8], Vec<u8>, i64)> = match bucket {
+            Bucket::CodeAttemptsFrom(ip) => vec![(
+                Limit::CodeAttemptsPerAddress,
                 b"code-attempts-from",
                 client_prefix(ip),
-                self.limits.code_attempts_per_address,
-            ),
-            Bucket::Code(hash) => (b"code", hash.to_vec(), self.limits.attempts_per_code),
-            Bucket::CeremoniesFrom(ip) => (
-                b"ceremonies-from",
-                client_prefix(ip),
-                self.limits.ceremonies_per_address,
-            ),
+                l.code_attempts_per_address,
+            )],
+            Bucket::Code(hash) => vec![(
+                Limit::AttemptsPerCode,
+                b"code",
+                hash.to_vec(),
+                l.attempts_per_code,
+            )],
+            Bucket::Ceremony(ip, hint) => {
+                let prefix = client_prefix(ip);
+                let own = match hint {
+                    Hint::Discoverable => (
+                        Limit::DiscoverablePerAddress,
+                        b"ceremonies-from-for".as_slice(),
+                        [prefix.as_slice(), b"\0", &hint_value(hint)].concat(),
+                        l.discoverable_per_address,
+                    ),
+                    _ => (
+                        Limit::CeremoniesPerHint,
+                        b"ceremonies-from-for".as_slice(),
+                        [prefix.as_slice(), b"\0", &hint_value(hint)].concat(),
+                        l.ceremonies_per_hint,
+                    ),
+                };
+                vec![
+                    own,
+                    (
+                        Limit::CeremoniesPerAddress,
+                        b"ceremonies-from",
+                        prefix,
+                        l.ceremonies_per_address,
+                    ),
+                ]
+            }
         };
-        let window = self.limits.window_secs.max(1);
-        let window_start = now - now.rem_euclid(window);
-        let key = self.key.sign(&[b"rate-limit\0", label, b"\0", &value]);
-        let hits = rate_limits::hit(conn, &key, window_start).await?;
-        if hits > limit {
-            return Err(PasskeyError::RateLimited {
-                retry_after: window_start + window - now,
-            });
+        let keys: Vec<[u8; 32]> = budgets
+            .iter()
+            .map(|(_, label, value, _)| self.key.sign(&[b"rate-limit\0", label, b"\0", value]))
+            .collect();
+        let charged: Vec<Budget<'_>> = keys
+            .iter()
+            .zip(&budgets)
+            .map(|(key, (_, _, _, limit))| Budget {
+                bucket: key.as_slice(),
+                limit: *limit,
+            })
+            .collect();
+        match rate_limits::hit(conn, &charged, l.window_secs, now).await? {
+            Ok(()) => Ok(()),
+            Err(refused) => {
+                let limit = budgets
+                    .get(refused.budget)
+                    .map_or(Limit::CeremoniesPerAddress, |b| b.0);
+                self.refusals.count(limit);
+                tracing::warn!(
+                    limit = limit.as_str(),
+                    retry_after = refused.retry_after,
+                    "rate limit reached: attempt refused with 429"
+                );
+                Err(PasskeyError::RateLimited {
+                    retry_after: refused.retry_after,
+                })
+            }
         }
-        if hits == 1 {
-            // First hit of a window for this bucket: a good moment to drop
-            // counters of windows that are over.
-            rate_limits::purge_before(conn, window_start - window).await?;
-        }
-        Ok(())
+    }
+
+    /// How many attempts `limit` refused (answered `429`) on this node since
+    /// it started.
+    pub fn refused(&self, limit: Limit) -> u64 {
+        self.refusals.get(limit)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::client_prefix;
+    use super::{client_prefix, hint_value, Hint};
 
     #[test]
     fn ipv6_clients_are_counted_by_their_64() {
@@ -109,6 +272,22 @@ mod tests {
         assert_eq!(
             client_prefix("::ffff:192.0.2.1".parse().unwrap()),
             client_prefix("192.0.2.1".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn hints_of_different_kinds_never_share_a_bucket() {
+        assert_eq!(
+            hint_value(Hint::RegisterId(" r-100 ")),
+            hint_value(Hint::RegisterId("R-100"))
+        );
+        assert_ne!(
+            hint_value(Hint::RegisterId("x")),
+            hint_value(Hint::Citizen("x"))
+        );
+        assert_ne!(
+            hint_value(Hint::Discoverable),
+            hint_value(Hint::RegisterId(""))
         );
     }
 }

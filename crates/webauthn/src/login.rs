@@ -16,7 +16,7 @@ use webauthn_rs_proto::AllowCredentials;
 
 use crate::ceremony::{self, Browser, NewCeremony, State};
 use crate::events::{self, SecurityEvent};
-use crate::limits::Bucket;
+use crate::limits::{Bucket, Hint};
 use crate::{loa, PasskeyError, PasskeyService, Started};
 
 /// A completed ceremony: the session cookie's value (shown to the browser
@@ -79,8 +79,12 @@ impl PasskeyService {
         // the hot path (rate-limit hit, expired-ceremony purge, new ceremony).
         let mut tx = sqin_store::begin_on(conn).await?;
         let conn: &mut Connection = &mut tx;
-        self.hit(conn, Bucket::CeremoniesFrom(client), now).await?;
         let register_id = register_id.map(str::trim).filter(|r| !r.is_empty());
+        let hint = match register_id {
+            Some(id) => Hint::RegisterId(id),
+            None => Hint::Discoverable,
+        };
+        self.hit(conn, Bucket::Ceremony(client, hint), now).await?;
         let (options, state, citizen_id) = match register_id {
             None => {
                 let (mut rcr, state) = self
@@ -307,9 +311,10 @@ impl PasskeyService {
             now,
         )
         .await?;
-        let (token, session) = sqin_session::start(
+        let (token, session) = sqin_session::start_with_passkey(
             &mut tx,
             &record.citizen_id,
+            &record.credential_id,
             assurance.acr,
             &assurance.amr,
             now,

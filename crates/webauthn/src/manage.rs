@@ -14,7 +14,7 @@ use webauthn_rs::prelude::{CreationChallengeResponse, RegisterPublicKeyCredentia
 use crate::ceremony::{self, Browser, NewCeremony, State};
 use crate::enrol::{clean_name, insert_passkey, passkey_record};
 use crate::events::{self, SecurityEvent};
-use crate::limits::Bucket;
+use crate::limits::{Bucket, Hint};
 use crate::{PasskeyError, PasskeyService, Started};
 
 /// Adding or removing a passkey needs a ceremony at most this old: a stolen
@@ -33,6 +33,13 @@ pub struct PasskeyView {
     /// Synced between devices (a cloud keychain), as the authenticator says.
     pub synced: bool,
     pub enrolled_via: &'static str,
+}
+
+/// A removed passkey: its name, and the sessions it had opened, now ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovedPasskey {
+    pub name: String,
+    pub sessions: Vec<sqin_session::EndedSession>,
 }
 
 /// A registration answer for one more passkey, with the name the citizen gave.
@@ -92,7 +99,12 @@ impl PasskeyService {
         now: i64,
     ) -> Result<Started<CreationChallengeResponse>, PasskeyError> {
         require_fresh(session, now)?;
-        self.hit(conn, Bucket::CeremoniesFrom(client), now).await?;
+        self.hit(
+            conn,
+            Bucket::Ceremony(client, Hint::Citizen(&session.citizen_id)),
+            now,
+        )
+        .await?;
         let citizen = match citizens::by_id(conn, &self.register, &session.citizen_id).await? {
             Some(c) if c.status == CitizenStatus::Enrolled => c,
             _ => return Err(PasskeyError::AccountUnavailable),
@@ -211,9 +223,12 @@ impl PasskeyService {
         Ok(())
     }
 
-    /// Removes a passkey. The last one goes only with `confirm_last` (the
-    /// citizen was warned that without a passkey they need a new code by
-    /// mail to sign in again).
+    /// Removes a passkey and ends every session it opened (the passkey may be
+    /// lost, in someone else's hands). The last one goes only with
+    /// `confirm_last` (the citizen was warned that without a passkey they
+    /// need a new code by mail to sign in again). The caller revokes, in the
+    /// same transaction, what relying parties got under those sessions
+    /// (`sqin_app::passkeys::remove`).
     pub async fn remove(
         &self,
         conn: &mut Connection,
@@ -221,7 +236,7 @@ impl PasskeyService {
         id: &str,
         confirm_last: bool,
         now: i64,
-    ) -> Result<String, PasskeyError> {
+    ) -> Result<RemovedPasskey, PasskeyError> {
         require_fresh(session, now)?;
         let cred = credential_id(id)?;
         let mut tx = sqin_store::begin_on(conn).await?;
@@ -233,6 +248,8 @@ impl PasskeyService {
         if count <= 1 && !confirm_last {
             return Err(PasskeyError::LastPasskey);
         }
+        let sessions =
+            sqin_session::end_for_passkey(&mut tx, &session.citizen_id, &cred, now).await?;
         passkeys::delete(&mut tx, &session.citizen_id, &cred).await?;
         events::record(
             &mut tx,
@@ -244,6 +261,9 @@ impl PasskeyService {
         )
         .await?;
         tx.commit().await?;
-        Ok(record.name)
+        Ok(RemovedPasskey {
+            name: record.name,
+            sessions,
+        })
     }
 }

@@ -78,7 +78,7 @@ async fn main() {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-            let req = authorize::begin(&mut conn, &provider, &params, now())
+            let req = authorize::begin(&mut conn, &provider, &params, None, now())
                 .await
                 .unwrap();
             let url =

@@ -608,7 +608,7 @@ both_backends!(
             .await;
         assert!(reg.client_secret.is_none());
         let id = reg.record.client_id.clone();
-        let assertion = |aud: &str, jti: &str| {
+        let assertion = |aud: Value, jti: &str| {
             let now = server.now();
             let claims = serde_json::json!({
                 "iss": id, "sub": id, "aud": aud, "jti": jti, "iat": now, "exp": now + 60,
@@ -646,42 +646,52 @@ both_backends!(
             }
         };
         let token_endpoint = server.url("/token").replace(&server.base, &server.issuer);
+        let issuer = Value::from(server.issuer.as_str());
         let (code, verifier) = code_for(&server, &cookie, &id, CB, "openid").await;
-        let (s, b) = post(
-            assertion(&token_endpoint, "jti-1"),
-            code.clone(),
-            verifier.clone(),
-        )
-        .await;
+        // The audience is the issuer, as a single string (the audience
+        // injection fix of draft-ietf-oauth-rfc7523bis): not the token
+        // endpoint, not an array, even one that names the issuer.
+        for (i, aud) in [
+            Value::from(token_endpoint.as_str()),
+            serde_json::json!([token_endpoint, "https://evil.example"]),
+            serde_json::json!([server.issuer]),
+            serde_json::json!([server.issuer, token_endpoint]),
+            Value::from("https://elsewhere.example/token"),
+            Value::from(format!("{}/", server.issuer)),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (s, b) = post(
+                assertion(aud.clone(), &format!("jti-aud-{i}")),
+                code.clone(),
+                verifier.clone(),
+            )
+            .await;
+            assert_eq!((s, err(&b)), (401, "invalid_client"), "aud {aud}");
+        }
+        let (s, b) = post(assertion(issuer.clone(), "jti-1"), code, verifier).await;
         assert_eq!(s, 200, "{b}");
         // The same jti again: replay.
         let (code, verifier) = code_for(&server, &cookie, &id, CB, "openid").await;
         let (s, b) = post(
-            assertion(&token_endpoint, "jti-1"),
+            assertion(issuer.clone(), "jti-1"),
             code.clone(),
             verifier.clone(),
         )
         .await;
         assert_eq!((s, err(&b)), (401, "invalid_client"));
         assert!(b["error_description"].as_str().unwrap().contains("replay"));
-        // Wrong audience.
-        let (s, b) = post(
-            assertion("https://elsewhere.example/token", "jti-2"),
-            code.clone(),
-            verifier.clone(),
-        )
-        .await;
-        assert_eq!((s, err(&b)), (401, "invalid_client"));
         // An assertion made now, presented after the server's clock moved
         // past its exp (and the leeway): expired by the injected clock.
-        let stale = assertion(&server.issuer, "jti-4");
+        let stale = assertion(issuer.clone(), "jti-4");
         server.advance(120);
         let (s, b) = post(stale, code.clone(), verifier.clone()).await;
         assert_eq!((s, err(&b)), (401, "invalid_client"));
         assert!(b["error_description"].as_str().unwrap().contains("expired"));
-        // The issuer itself is an acceptable audience.
+        // A fresh one with the issuer as audience is accepted.
         let (code, verifier) = code_for(&server, &cookie, &id, CB, "openid").await;
-        let (s, b) = post(assertion(&server.issuer, "jti-3"), code, verifier).await;
+        let (s, b) = post(assertion(issuer, "jti-3"), code, verifier).await;
         assert_eq!(s, 200, "{b}");
         server.stop().await;
     }

@@ -117,6 +117,7 @@ both_backends!(
             .as_array()
             .unwrap()
             .iter()
+            .filter(|k| k["alg"] == "ES256")
             .map(|k| k["kid"].as_str().unwrap())
             .collect();
         assert_eq!(kids.len(), 3, "previous, current, next");
@@ -272,7 +273,7 @@ both_backends!(
         assert_eq!(m["response_types_supported"], serde_json::json!(["code"]));
         assert_eq!(
             m["id_token_signing_alg_values_supported"],
-            serde_json::json!(["ES256"])
+            serde_json::json!(["ES256", "PS256", "RS256"])
         );
         assert_eq!(m["authorization_response_iss_parameter_supported"], true);
         assert!(m["subject_types_supported"]

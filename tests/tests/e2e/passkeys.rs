@@ -166,13 +166,10 @@ both_backends!(
         let laptop_b64 = sqin_crypto::b64url(&laptop_id);
 
         // Both sign in.
-        Browser::open(&server)
-            .await
-            .login_with_id(&mut laptop, "R-200")
-            .await
-            .ok();
-        Browser::open(&server)
-            .await
+        let on_laptop = Browser::open(&server).await;
+        on_laptop.login_with_id(&mut laptop, "R-200").await.ok();
+        let second_phone_session = Browser::open(&server).await;
+        second_phone_session
             .login_with_id(&mut phone, "R-200")
             .await
             .ok();
@@ -189,12 +186,19 @@ both_backends!(
         let (_, html) = browser.account().await;
         assert!(html.contains("Work laptop"));
 
-        // Remove the phone: it can no longer sign in.
-        let r = browser
+        // Remove the (lost) phone from the laptop: it can no longer sign
+        // in, and the sessions it opened end with it.
+        let r = on_laptop
             .form("/account/passkeys/remove", &[("id", &phone_id)])
             .await;
         assert_eq!(r.status(), 303);
         assert_eq!(r.headers()["location"], "/account?notice=removed");
+        for phone_session in [&browser, &second_phone_session] {
+            let (status, _) = phone_session.account().await;
+            assert_eq!(status, 303, "a session the removed passkey opened ended");
+        }
+        assert_eq!(on_laptop.account().await.0, 200);
+        let browser = on_laptop;
         let refused = Browser::open(&server).await;
         let (ceremony, mut options) = refused.login_start(Some("R-200")).await;
         // The phone's credential is no longer offered; make the authenticator

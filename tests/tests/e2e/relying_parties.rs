@@ -296,7 +296,47 @@ both_backends!(
                 .await
                 .unwrap_err();
         assert!(err.to_string().contains("no relying party"), "{err}");
+        // Back under a PIA with the entry: resuming a client that was never
+        // approved puts it back to waiting, never straight to active.
+        // (the key-encryption key is still the first server's)
+        let (db, kept2) = server.stop_keeping_data().await;
+        let path = kept.path();
+        let pia = ministries_pia();
+        let server = TestServer::start_with(
+            db,
+            move |c| {
+                c.data_dir = path;
+                c.pia_file = Some(pia);
+            },
+            axum::Router::new(),
+        )
+        .await;
+        let resumed =
+            clients::set_suspended(&server.services, &ClientActor::Operator, &id, false, "back")
+                .await
+                .unwrap();
+        assert_eq!(resumed.status, ClientStatus::Pending);
+        // Its first request lapsed meanwhile: resuming again asks anew.
+        server.advance(sqin_staff::limits::REQUEST_SECS + 1);
+        clients::set_suspended(
+            &server.services,
+            &ClientActor::Operator,
+            &id,
+            false,
+            "again",
+        )
+        .await
+        .unwrap();
+        let mut conn = server.services.store.pool().acquire().await.unwrap();
+        let open = sqin_store::staff_requests::open(&mut conn, server.now())
+            .await
+            .unwrap();
+        assert!(open
+            .iter()
+            .any(|r| r.client_id.as_deref() == Some(id.as_str())));
+        drop(conn);
         server.stop().await;
         drop(kept);
+        drop(kept2);
     }
 );

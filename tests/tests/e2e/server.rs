@@ -49,14 +49,15 @@ both_backends!(
             id,
             "unique"
         );
-        // A request id given by a proxy is kept and echoed.
+        // A request id from a client that is not a trusted proxy is
+        // replaced (request_ids.rs has the proxy's).
         let r = client
             .get(server.url("/healthz"))
             .header("x-request-id", "edge-42")
             .send()
             .await
             .unwrap();
-        assert_eq!(r.headers()["x-request-id"], "edge-42");
+        assert_ne!(r.headers()["x-request-id"], "edge-42");
         let r = client
             .get(server.url("/no/such/thing"))
             .send()
@@ -82,13 +83,28 @@ both_backends!(
             .contains("max-age"));
         let body: serde_json::Value = r.json().await.unwrap();
         let keys = body["keys"].as_array().unwrap();
-        assert_eq!(keys.len(), 2);
+        // A current and a next key for each ID token algorithm.
+        assert_eq!(keys.len(), 6);
         for k in keys {
-            assert_eq!(k["kty"], "EC");
-            assert_eq!(k["crv"], "P-256");
-            assert_eq!(k["alg"], "ES256");
+            match k["alg"].as_str().unwrap() {
+                "ES256" => {
+                    assert_eq!(k["kty"], "EC");
+                    assert_eq!(k["crv"], "P-256");
+                    assert!(k.get("d").is_none(), "never a private part");
+                }
+                "PS256" | "RS256" => {
+                    assert_eq!(k["kty"], "RSA");
+                    assert!(k["n"].is_string() && k["e"].is_string());
+                    for private in ["d", "p", "q", "dp", "dq", "qi"] {
+                        assert!(k.get(private).is_none(), "never a private part");
+                    }
+                }
+                other => panic!("unexpected alg {other}"),
+            }
             assert_eq!(k["use"], "sig");
-            assert!(k.get("d").is_none(), "never a private part");
+        }
+        for alg in ["ES256", "PS256", "RS256"] {
+            assert_eq!(keys.iter().filter(|k| k["alg"] == alg).count(), 2, "{alg}");
         }
         server.stop().await;
     }

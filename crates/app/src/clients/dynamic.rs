@@ -6,7 +6,7 @@
 //! field; a new client, or an update that widens, waits for a privacy
 //! officer's approval before its credentials work.
 use serde_json::{json, Map, Value};
-use sqin_crypto::SecretString;
+use sqin_crypto::{SecretString, SigningAlg};
 use sqin_oidc::client::ClientRegistration;
 use sqin_oidc::OidcError;
 use sqin_store::clients::{AuthMethod, ClientRecord, ClientType};
@@ -111,7 +111,9 @@ fn french(body: &Map<String, Value>, field: &str) -> Result<Option<String>, DcrE
 }
 
 /// The registration a metadata document asks for (RFC 7591 2, OIDC
-/// Dynamic Client Registration 2).
+/// Dynamic Client Registration 2). An absent `id_token_signed_response_alg`
+/// stays `None` (the caller's default: RS256 at `/register`, ES256 for
+/// sqin's own tools).
 pub fn registration_of(body: &Value) -> Result<ClientRegistration, DcrError> {
     let body = body
         .as_object()
@@ -157,11 +159,29 @@ pub fn registration_of(body: &Value) -> Result<ClientRegistration, DcrError> {
             "not used: the pairwise sector is the one of the PIA entry",
         ));
     }
-    if let Some(alg) = string(body, "id_token_signed_response_alg")? {
-        if alg != "ES256" {
-            return Err(DcrError::metadata(
+    let id_token_alg = match string(body, "id_token_signed_response_alg")? {
+        None => None,
+        Some(name) => Some(SigningAlg::from_name(&name).ok_or_else(|| {
+            DcrError::metadata(
                 "id_token_signed_response_alg",
-                format!("{alg:?} is not supported (ES256)"),
+                format!(
+                    "{name:?} is not supported (supported: {})",
+                    SigningAlg::ALL.map(SigningAlg::as_str).join(", ")
+                ),
+            )
+        })?),
+    };
+    // Userinfo answers plain JSON (OIDC Core 5.3.2); a client expecting a
+    // signed or encrypted answer would fail, so it is refused here.
+    for field in [
+        "userinfo_signed_response_alg",
+        "userinfo_encrypted_response_alg",
+        "id_token_encrypted_response_alg",
+    ] {
+        if let Some(alg) = string(body, field)? {
+            return Err(DcrError::metadata(
+                field,
+                format!("{alg:?} is not supported (sqin answers unsigned, unencrypted JSON at userinfo and signed, unencrypted ID tokens)"),
             ));
         }
     }
@@ -197,7 +217,20 @@ pub fn registration_of(body: &Value) -> Result<ClientRegistration, DcrError> {
         jwks_uri: string(body, "jwks_uri")?,
         public_subject,
         backchannel_logout_uri: string(body, "backchannel_logout_uri")?,
+        id_token_signed_response_alg: id_token_alg,
     })
+}
+
+/// The registration an RFC 7591 / 7592 request asks for, with the
+/// protocol's defaults: OpenID Connect Dynamic Client Registration 2 makes
+/// `id_token_signed_response_alg` RS256 when the request leaves it out
+/// (sqin's own tools default to ES256 instead).
+fn protocol_registration(body: &Value) -> Result<ClientRegistration, DcrError> {
+    let mut registration = registration_of(body)?;
+    registration
+        .id_token_signed_response_alg
+        .get_or_insert(SigningAlg::Rs256);
+    Ok(registration)
 }
 
 /// The client's metadata as RFC 7591 3.2.1 returns it.
@@ -218,7 +251,7 @@ pub fn metadata_of(services: &Services, c: &ClientRecord) -> Value {
         "response_types": ["code"],
         "scope": md.scope,
         "subject_type": md.subject_type,
-        "id_token_signed_response_alg": "ES256",
+        "id_token_signed_response_alg": c.id_token_signed_response_alg.as_str(),
         "registration_client_uri": format!("{}/register/{}", services.settings.issuer_str(), c.client_id),
         "sqin_pia_entry": md.pia_entry,
         "sqin_status": c.status.as_str(),
@@ -246,7 +279,7 @@ pub fn metadata_of(services: &Services, c: &ClientRecord) -> Value {
 /// token is for; 201 with the client's credentials and its registration
 /// access token.
 pub async fn register(services: &Services, iat: &str, body: &Value) -> Result<Value, DcrError> {
-    let registration = registration_of(body)?;
+    let registration = protocol_registration(body)?;
     let now = services.now();
     let hash = SecretString::new(iat).hash();
     let mut conn = services
@@ -367,7 +400,7 @@ pub async fn update(
             ));
         }
     }
-    let mut registration = registration_of(body)?;
+    let mut registration = protocol_registration(body)?;
     if client.client_type == ClientType::Public {
         registration.public_client = true;
     }

@@ -3,7 +3,7 @@
 //! reads and writes, and what governance entries name (never a secret).
 use serde::{Deserialize, Serialize};
 use sqin_oidc::client::ClientRegistration;
-use sqin_store::clients::{AuthMethod, ClientRecord, ClientType, SubjectType};
+use sqin_store::clients::{AuthMethod, ClientRecord, ClientType, SigningAlg, SubjectType};
 
 use crate::{AppError, AppResult};
 
@@ -32,6 +32,10 @@ pub struct ClientMetadata {
     pub backchannel_logout_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pia_entry: Option<String>,
+    /// `None` only in a request recorded before clients chose it: the
+    /// client keeps its algorithm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<SigningAlg>,
 }
 
 impl ClientMetadata {
@@ -51,6 +55,7 @@ impl ClientMetadata {
             jwks_uri: c.jwks_uri.clone(),
             backchannel_logout_uri: c.backchannel_logout_uri.clone(),
             pia_entry: c.pia_entry.clone(),
+            id_token_signed_response_alg: Some(c.id_token_signed_response_alg),
         }
     }
 
@@ -78,6 +83,7 @@ impl ClientMetadata {
             jwks_uri: self.jwks_uri.clone(),
             public_subject: self.subject_type == "public",
             backchannel_logout_uri: self.backchannel_logout_uri.clone(),
+            id_token_signed_response_alg: self.id_token_signed_response_alg,
         }
     }
 
@@ -115,6 +121,10 @@ impl ClientMetadata {
             self.backchannel_logout_uri == other.backchannel_logout_uri,
         );
         diff("pia_entry", self.pia_entry == other.pia_entry);
+        diff(
+            "id_token_signed_response_alg",
+            self.id_token_signed_response_alg == other.id_token_signed_response_alg,
+        );
         out
     }
 
@@ -138,6 +148,10 @@ impl ClientMetadata {
                 "jwks_uri" => self.jwks_uri.clone().unwrap_or_default(),
                 "backchannel_logout_uri" => self.backchannel_logout_uri.clone().unwrap_or_default(),
                 "pia_entry" => self.pia_entry.clone().unwrap_or_default(),
+                "id_token_signed_response_alg" => self
+                    .id_token_signed_response_alg
+                    .map(|a| a.as_str().to_owned())
+                    .unwrap_or_default(),
                 _ => continue,
             };
             parts.push(format!("{f}={value}"));
@@ -157,6 +171,7 @@ impl ClientMetadata {
             "subject_type",
             "jwks_uri",
             "backchannel_logout_uri",
+            "id_token_signed_response_alg",
         ])
     }
 
@@ -185,6 +200,9 @@ impl ClientMetadata {
         next.jwks_uri = self.jwks_uri.clone();
         next.backchannel_logout_uri = self.backchannel_logout_uri.clone();
         next.pia_entry = self.pia_entry.clone();
+        if let Some(alg) = self.id_token_signed_response_alg {
+            next.id_token_signed_response_alg = alg;
+        }
         next.updated_at = now;
         Ok(next)
     }

@@ -424,6 +424,15 @@ pub(crate) async fn apply_approved(
                     current.status.as_str()
                 )));
             }
+            // The PIA may have changed since the registration (a restart).
+            let entry = entry(services, current.pia_entry.as_deref().unwrap_or_default())?;
+            let over = entry.bounds.check(&current);
+            if !over.is_empty() {
+                return Err(AppError::Oidc(sqin_oidc::OidcError::BeyondPia {
+                    entry: entry.bounds.entry,
+                    overreach: over,
+                }));
+            }
             clients::set_status(tx, client_id, ClientStatus::Active, None, now).await?;
             record_governance(
                 tx,
@@ -476,8 +485,9 @@ pub(crate) async fn apply_approved(
 }
 
 /// Suspends a relying party (its tokens and sign-ins stop within the
-/// client cache's lifetime), or resumes one. A pending client is resumed
-/// only by approval.
+/// client cache's lifetime), or resumes one: to active if a privacy
+/// officer had approved it, else back to pending. Resuming a pending
+/// client whose request lapsed asks the privacy officer again.
 pub async fn set_suspended(
     services: &Services,
     by: &ClientActor<'_>,
@@ -511,7 +521,46 @@ pub async fn set_suspended(
                     overreach: over,
                 }));
             }
-            (ClientStatus::Active, "client.resumed")
+            if approved(&mut tx, &entry, client_id).await? {
+                (ClientStatus::Active, "client.resumed")
+            } else {
+                // Suspended before a privacy officer approved it (start-up
+                // found it outside the PIA): resuming puts it back where it
+                // was, waiting, never straight to active.
+                (ClientStatus::Pending, "client.resumed_pending")
+            }
+        }
+        (false, ClientStatus::Pending) => {
+            // A registration whose request lapsed: ask again.
+            let open = staff_requests::for_client(&mut tx, client_id)
+                .await?
+                .into_iter()
+                .any(|r| r.decided_at.is_none() && r.expires_at > now);
+            if open {
+                return Err(AppError::Conflict(format!(
+                    "relying party {client_id} already waits for a privacy officer's approval"
+                )));
+            }
+            let request = ask_privacy_officer(
+                &mut tx,
+                by,
+                &current,
+                &metadata::RequestPayload::Register,
+                &format!("relying party {} (asked again)", current.name),
+                now,
+            )
+            .await?;
+            record_governance(
+                &mut tx,
+                services,
+                &by.name(),
+                "client.approval_requested",
+                &[("client_id", client_id), ("request", &request)],
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(current);
         }
         (_, s) => {
             return Err(AppError::Conflict(format!(
@@ -543,6 +592,24 @@ pub async fn set_suspended(
     tx.commit().await?;
     services.clients.forget(client_id);
     Ok(record)
+}
+
+/// Whether a client's registration was approved by a privacy officer (or
+/// needs no approval: a demonstration entry).
+async fn approved(tx: &mut Connection, entry: &PiaEntry, client_id: &str) -> AppResult<bool> {
+    if entry.demo {
+        return Ok(true);
+    }
+    Ok(staff_requests::for_client(tx, client_id)
+        .await?
+        .iter()
+        .any(|r| {
+            r.decision.as_deref() == Some("approved")
+                && r.payload
+                    .as_deref()
+                    .and_then(|p| metadata::RequestPayload::from_json(p).ok())
+                    .is_some_and(|p| matches!(p, metadata::RequestPayload::Register))
+        }))
 }
 
 /// Removes a relying party: its grants, codes and tokens go with it (the

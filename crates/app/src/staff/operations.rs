@@ -22,7 +22,8 @@ pub async fn signing_keys(
     Ok(sqin_store::keys::list_all(&mut conn).await?)
 }
 
-/// Rotates the token signing keys (what `sqin keys rotate` does): a
+/// Rotates the token signing keys of every algorithm (what `sqin keys
+/// rotate` does): a
 /// sensitive action, so it needs a fresh passkey assertion; recorded as a
 /// governance entry in the rotation's transaction, and picked up by this
 /// node at once (other nodes on their next key reload).
@@ -47,7 +48,10 @@ pub async fn rotate_keys(
         services,
         &actor.member.badge,
         "keys.rotated",
-        &[("current", &rotation.current), ("next", &rotation.next)],
+        &[
+            ("current", &rotation.currents()),
+            ("next", &rotation.nexts()),
+        ],
         actor.now,
     )
     .await?;

@@ -1,6 +1,7 @@
 //! Registration of relying parties (RPs): the rules their metadata obeys
 //! ([`validate`]), the bounds their entry in the privacy impact assessment
 //! sets ([`bounds`]), and what changes need a privacy officer's approval.
+pub use sqin_crypto::SigningAlg;
 use sqin_crypto::{b64url, random_bytes, random_token, SecretString};
 use sqin_store::clients::{self, ClientRecord, ClientType};
 pub use sqin_store::clients::{AuthMethod, ClientStatus, SubjectType};
@@ -47,6 +48,21 @@ pub struct ClientRegistration {
     pub jwks_uri: Option<String>,
     pub public_subject: bool,
     pub backchannel_logout_uri: Option<String>,
+    /// How its ID tokens and logout tokens are signed; `None`: ES256, the
+    /// default of sqin's own tools (a registration protocol with another
+    /// default says so here: Dynamic Registration's is RS256). Within
+    /// [`id_token_algs_allowed`].
+    pub id_token_signed_response_alg: Option<SigningAlg>,
+}
+
+/// The algorithms a client of `client_type` may have its ID tokens (and
+/// logout tokens) signed with: for now every algorithm of the key ring.
+/// A profile that narrows them (FAPI 2.0 allows PS256 and ES256 only) does
+/// so here, and registration and edits then refuse the others.
+pub fn id_token_algs_allowed(client_type: ClientType) -> &'static [SigningAlg] {
+    match client_type {
+        ClientType::Confidential | ClientType::Public => &SigningAlg::ALL,
+    }
 }
 
 /// A registered client, with its secret in clear exactly once.
@@ -104,6 +120,9 @@ fn record_of(
         jwks: reg.jwks,
         jwks_uri: reg.jwks_uri,
         backchannel_logout_uri: reg.backchannel_logout_uri,
+        id_token_signed_response_alg: reg
+            .id_token_signed_response_alg
+            .unwrap_or(SigningAlg::Es256),
         pia_entry: Some(bounds.entry.clone()),
         status,
         status_reason: None,

@@ -52,3 +52,30 @@ fn sector_defaults_to_the_single_host() {
     .unwrap_err();
     assert!(err.to_string().contains("unknown scope \"phone\""));
 }
+
+#[test]
+fn id_token_algorithm_defaults_to_es256_and_keeps_a_choice() {
+    let base = || ClientRegistration {
+        name: "Famille".into(),
+        redirect_uris: vec!["https://famille.example/cb".into()],
+        ..Default::default()
+    };
+    let reg = base().validate().unwrap();
+    assert_eq!(reg.id_token_signed_response_alg, Some(SigningAlg::Es256));
+    for alg in SigningAlg::ALL {
+        for public_client in [false, true] {
+            let reg = ClientRegistration {
+                id_token_signed_response_alg: Some(alg),
+                public_client,
+                ..base()
+            }
+            .validate()
+            .unwrap();
+            assert_eq!(reg.id_token_signed_response_alg, Some(alg));
+        }
+    }
+    // The hook a profile narrows: today every algorithm, for every client.
+    for t in [ClientType::Confidential, ClientType::Public] {
+        assert_eq!(id_token_algs_allowed(t), &SigningAlg::ALL);
+    }
+}

@@ -4,7 +4,9 @@
 //! the field (RFC 7591 metadata names).
 use url::{Host, Url};
 
-use super::{AuthMethod, ClientRegistration};
+use sqin_store::clients::ClientType;
+
+use super::{id_token_algs_allowed, AuthMethod, ClientRegistration, SigningAlg};
 use crate::{claims, OidcError};
 
 /// A redirect URI must be absolute, without fragment, and use https, except
@@ -226,6 +228,30 @@ impl ClientRegistration {
             ));
         }
         reg.auth_method = Some(method);
+        let client_type = if reg.public_client {
+            ClientType::Public
+        } else {
+            ClientType::Confidential
+        };
+        let alg = reg
+            .id_token_signed_response_alg
+            .unwrap_or(SigningAlg::Es256);
+        let allowed = id_token_algs_allowed(client_type);
+        if !allowed.contains(&alg) {
+            return Err(bad(
+                "id_token_signed_response_alg",
+                format!(
+                    "{alg} is not allowed for a {} client (allowed: {})",
+                    client_type.as_str(),
+                    allowed
+                        .iter()
+                        .map(|a| a.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        reg.id_token_signed_response_alg = Some(alg);
         Ok(reg)
     }
 }

@@ -89,6 +89,27 @@ impl AuthMethodArg {
     }
 }
 
+/// `--id-token-alg`, as clap parses it.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum IdTokenAlgArg {
+    #[value(name = "ES256")]
+    Es256,
+    #[value(name = "PS256")]
+    Ps256,
+    #[value(name = "RS256")]
+    Rs256,
+}
+
+impl IdTokenAlgArg {
+    fn alg(self) -> client::SigningAlg {
+        match self {
+            Self::Es256 => client::SigningAlg::Es256,
+            Self::Ps256 => client::SigningAlg::Ps256,
+            Self::Rs256 => client::SigningAlg::Rs256,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct AddClient {
     /// The relying party's entry in the PIA (`[[relying_party]]` id): it
@@ -138,6 +159,10 @@ pub struct AddClient {
     /// Send the same `sub` to every sector (only if the PIA entry allows it).
     #[arg(long)]
     pub public_subject: bool,
+    /// How its ID tokens and logout tokens are signed
+    /// (id_token_signed_response_alg): ES256 (default), PS256 or RS256.
+    #[arg(long, ignore_case = true)]
+    pub id_token_alg: Option<IdTokenAlgArg>,
 }
 
 /// What `client edit` changes; anything not given stays.
@@ -175,6 +200,9 @@ pub struct EditClient {
     pub jwks_uri: Option<String>,
     #[arg(long)]
     pub backchannel_logout_uri: Option<String>,
+    /// ES256, PS256 or RS256 (id_token_signed_response_alg).
+    #[arg(long, ignore_case = true)]
+    pub id_token_alg: Option<IdTokenAlgArg>,
 }
 
 fn client_json(c: &ClientRecord) -> serde_json::Value {
@@ -191,6 +219,7 @@ fn client_json(c: &ClientRecord) -> serde_json::Value {
         "sector": c.sector,
         "subject_type": c.subject_type.as_str(),
         "backchannel_logout_uri": c.backchannel_logout_uri,
+        "id_token_signed_response_alg": c.id_token_signed_response_alg.as_str(),
         "jwks_uri": c.jwks_uri,
         "pia_entry": c.pia_entry,
         "status": c.status.as_str(),
@@ -234,6 +263,7 @@ pub async fn run(services: &Services, cmd: ClientCommand) -> anyhow::Result<()> 
                     jwks_uri: a.jwks_uri,
                     public_subject: a.public_subject,
                     backchannel_logout_uri: a.backchannel_logout_uri,
+                    id_token_signed_response_alg: a.id_token_alg.map(IdTokenAlgArg::alg),
                 },
             )
             .await?;
@@ -296,6 +326,9 @@ pub async fn run(services: &Services, cmd: ClientCommand) -> anyhow::Result<()> 
             }
             if let Some(v) = e.backchannel_logout_uri {
                 md.backchannel_logout_uri = Some(v);
+            }
+            if let Some(v) = e.id_token_alg {
+                md.id_token_signed_response_alg = Some(v.alg());
             }
             let edited = clients::edit(
                 services,

@@ -9,8 +9,9 @@ use super::{print_json, rfc3339};
 pub enum KeysCommand {
     /// List signing keys and their states.
     List,
-    /// Promote the next key, keep the current one published until its tokens
-    /// expire, and create a new next key.
+    /// For each algorithm (ES256, PS256, RS256): promote the next key, keep
+    /// the current one published until its tokens expire, and create a new
+    /// next key.
     Rotate,
 }
 
@@ -25,7 +26,7 @@ pub async fn run(services: &Services, cmd: KeysCommand) -> anyhow::Result<()> {
                 .map(|k| {
                     json!({
                         "kid": k.kid,
-                        "alg": k.alg,
+                        "alg": k.alg.as_str(),
                         "state": k.state.as_str(),
                         "created_at": rfc3339(k.created_at),
                         "activated_at": k.activated_at.map(rfc3339),
@@ -46,15 +47,10 @@ pub async fn run(services: &Services, cmd: KeysCommand) -> anyhow::Result<()> {
             sqin_app::staff::record_operator_action(
                 services,
                 "keys.rotated",
-                &[("current", &r.current)],
+                &[("current", &r.currents()), ("next", &r.nexts())],
             )
             .await?;
-            print_json(&json!({
-                "current": r.current,
-                "next": r.next,
-                "previous": r.previous,
-                "retired": r.retired,
-            }))?;
+            print_json(&r.to_json())?;
         }
     }
     Ok(())

@@ -32,6 +32,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             "this sqin was built without the demo (the release build carries no demo relying party); run `cargo run --features demo --bin sqin -- demo`"
         );
     }
+    config.check_security_txt_current(time::OffsetDateTime::now_utc(), demo)?;
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("configuration key `listen`: cannot bind {}", config.listen))?;
     let staff = std::net::TcpListener::bind(config.staff_listen).with_context(|| {

@@ -82,6 +82,58 @@ impl IntoResponse for OAuthJson {
     }
 }
 
+/// A protocol request refused before its handler ran (by an extractor or a
+/// method router): the JSON and headers of [`OAuthJson`], with the HTTP
+/// status that says what was wrong with the request itself when it is not
+/// the code's own (413 for a body over the limit, 405 for another method).
+#[derive(Debug)]
+pub struct OAuthRejection {
+    pub status: Option<StatusCode>,
+    pub error: OAuthJson,
+}
+
+impl From<OAuthJson> for OAuthRejection {
+    fn from(error: OAuthJson) -> Self {
+        Self {
+            status: None,
+            error,
+        }
+    }
+}
+
+impl From<OAuthError> for OAuthRejection {
+    fn from(e: OAuthError) -> Self {
+        OAuthJson(e).into()
+    }
+}
+
+impl From<sqin_oidc::client_auth::ClientAuthError> for OAuthRejection {
+    fn from(e: sqin_oidc::client_auth::ClientAuthError) -> Self {
+        OAuthJson::from(e).into()
+    }
+}
+
+impl IntoResponse for OAuthRejection {
+    fn into_response(self) -> Response {
+        let mut response = self.error.into_response();
+        if let Some(status) = self.status {
+            *response.status_mut() = status;
+        }
+        response
+    }
+}
+
+/// What a protocol endpoint answers to a method it does not take: 405, in
+/// its own JSON (the method router adds `Allow`).
+pub async fn oauth_method_not_allowed() -> OAuthRejection {
+    OAuthRejection {
+        status: Some(StatusCode::METHOD_NOT_ALLOWED),
+        error: OAuthJson(OAuthError::invalid_request(
+            "this endpoint takes POST with an application/x-www-form-urlencoded body",
+        )),
+    }
+}
+
 /// A resource endpoint's error (RFC 6750 section 3).
 #[derive(Debug)]
 pub struct BearerError {

@@ -17,9 +17,9 @@ use sqin_session::AuthenticatedSession;
 use sqin_store::clients::ClientRecord;
 use sqin_store::{LazyConnection, PooledConnection};
 
-use super::error::{ApiError, OAuthJson};
+use super::error::{ApiError, OAuthJson, OAuthRejection};
 use crate::state::AppState;
-use crate::web::{cookie, PageErrorSpec};
+use crate::web::{single_cookie, PageErrorSpec, RepeatedCookie};
 
 /// A connection from the pool, held for the whole handler. (Handlers that
 /// call out, or acquire again, take one themselves for as long as they
@@ -37,16 +37,45 @@ impl FromRequestParts<AppState> for Conn {
 /// The session the browser's cookie names, if it is live.
 pub struct MaybeSession(pub Option<AuthenticatedSession>);
 
-/// The session token the request carries (the session cookie's value).
-pub fn session_token(headers: &HeaderMap) -> Option<String> {
-    cookie(headers, sqin_session::SESSION_COOKIE)
+/// Whether the citizens' cookies are `__Host-` and `Secure`: the issuer is
+/// https.
+pub fn secure_cookies(state: &AppState) -> bool {
+    state.config.issuer.scheme() == "https"
+}
+
+/// The session token the request carries: the session cookie's value, under
+/// its name for this deployment (`__Host-sqin_session` under TLS,
+/// `sqin_session` on plain HTTP); refused when the cookie comes twice.
+pub fn session_token(headers: &HeaderMap, secure: bool) -> Result<Option<String>, ApiError> {
+    single_cookie(headers, sqin_session::session_cookie_name(secure))
+        .map_err(|RepeatedCookie| repeated_cookie())
+}
+
+/// What a request that carries a browser-binding cookie twice gets: 400,
+/// and a page saying to clear this site's cookies. Not "no session": a
+/// sign-in would set the cookie again beside the planted one, and every
+/// request after it would be refused in a loop of ceremonies; nothing is
+/// done as anyone, and the person learns what to do.
+pub fn repeated_cookie() -> ApiError {
+    ApiError {
+        page: Some(PageErrorSpec::Page {
+            status: StatusCode::BAD_REQUEST,
+            title_key: "error.cookies.title",
+            body_key: "error.cookies.body",
+        }),
+        ..ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "repeated_cookie",
+            "the request carries the session cookie more than once; clear this site's cookies and sign in again",
+        )
+    }
 }
 
 impl FromRequestParts<AppState> for MaybeSession {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(token) = session_token(&parts.headers) else {
+        let Some(token) = session_token(&parts.headers, secure_cookies(state))? else {
             return Ok(MaybeSession(None));
         };
         let mut conn = state.store.pool().acquire().await?;
@@ -90,20 +119,30 @@ impl FromRequestParts<AppState> for SignedIn {
 }
 
 /// Form parameters, all of them, in order (RFC 6749 endpoints must see a
-/// repeated parameter to refuse it). A body that is not a form is an
-/// RFC 6749 `invalid_request`.
+/// repeated parameter to refuse it). A body that is not a form (JSON, none,
+/// no `Content-Type`) is an RFC 6749 `invalid_request`; one over the body
+/// limit is the same JSON with a 413.
 pub struct OAuthForm(pub Vec<(String, String)>);
 
 impl<S: Send + Sync> FromRequest<S> for OAuthForm {
-    type Rejection = OAuthJson;
+    type Rejection = OAuthRejection;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, OAuthJson> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, OAuthRejection> {
         match axum::Form::<Vec<(String, String)>>::from_request(req, state).await {
             Ok(axum::Form(params)) => Ok(OAuthForm(params)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(OAuthRejection {
+                    status: Some(StatusCode::PAYLOAD_TOO_LARGE),
+                    error: OAuthJson(OAuthError::invalid_request(
+                        "the body is larger than this endpoint accepts",
+                    )),
+                })
+            }
             Err(rejection) => Err(OAuthJson(OAuthError::invalid_request(format!(
                 "the body must be application/x-www-form-urlencoded ({})",
                 rejection.body_text()
-            )))),
+            )))
+            .into()),
         }
     }
 }
@@ -179,9 +218,9 @@ impl ClientRequest {
 }
 
 impl FromRequest<AppState> for ClientRequest {
-    type Rejection = OAuthJson;
+    type Rejection = OAuthRejection;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, OAuthJson> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, OAuthRejection> {
         let headers = req.headers().clone();
         let OAuthForm(params) = OAuthForm::from_request(req, state).await?;
         let creds = credentials(&headers, &params)?;

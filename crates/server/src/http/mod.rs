@@ -22,12 +22,14 @@ use sqin_app::Services;
 
 mod account;
 pub mod admin;
+pub mod connections;
 pub mod error;
 pub mod extract;
 mod ledger;
 mod oidc;
 mod ops;
 mod passkeys;
+pub mod security_txt;
 pub mod staff;
 pub mod witness;
 
@@ -75,13 +77,15 @@ pub fn public_router(state: AppState) -> Router {
         .merge(oidc::routes())
         .merge(ledger::routes())
         .merge(account::routes())
+        .merge(security_txt::routes())
         .merge(pages)
         .fallback(ops::not_found)
         .with_state(state);
     with_middleware(routes, &config)
 }
 
-/// Middleware every route gets: request ids (generated, logged and echoed),
+/// Middleware every route gets: request ids (generated, or a trusted
+/// proxy's if well formed; logged and echoed),
 /// a trace span per request without query strings (they can carry codes),
 /// security headers, a body limit and a time limit.
 pub fn with_middleware(routes: Router, config: &crate::config::Config) -> Router {
@@ -94,8 +98,12 @@ pub fn with_middleware(routes: Router, config: &crate::config::Config) -> Router
             .unwrap_or("-");
         tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
     });
+    let trusted = TrustedProxies::parse(&config.trusted_proxies).unwrap_or_default();
     let mut router = routes.layer(
         ServiceBuilder::new()
+            .layer(tower::util::MapRequestLayer::new(
+                move |req: Request<axum::body::Body>| forwarded_request_id_checked(req, &trusted),
+            ))
             .layer(SetRequestIdLayer::new(
                 X_REQUEST_ID.clone(),
                 RequestIds::new(),
@@ -126,6 +134,44 @@ pub fn with_middleware(routes: Router, config: &crate::config::Config) -> Router
         ));
     }
     router
+}
+
+/// The longest request id kept from a proxy.
+const MAX_FORWARDED_REQUEST_ID: usize = 64;
+
+/// Removes an `X-Request-Id` the request carries unless a trusted proxy
+/// sent it (`trusted_proxies`: the TCP peer is one) and it is 1 to 64
+/// characters of `[A-Za-z0-9._-]`; [`RequestIds`] then makes one. Any other
+/// client could write the header, and it is echoed and logged: free text
+/// there would forge fields of the log (`abc path=/admin status=200`) or
+/// tie a client's requests together under a name it chose.
+fn forwarded_request_id_checked(
+    mut req: Request<axum::body::Body>,
+    trusted: &TrustedProxies,
+) -> Request<axum::body::Body> {
+    let from_trusted_proxy = || {
+        req.extensions()
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .is_some_and(|peer| trusted.contains(peer.0.ip()))
+    };
+    let well_formed = |value: &HeaderValue| {
+        let bytes = value.as_bytes();
+        (1..=MAX_FORWARDED_REQUEST_ID).contains(&bytes.len())
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    };
+    let values = req.headers().get_all(&X_REQUEST_ID);
+    let mut iter = values.iter();
+    let keep = match (iter.next(), iter.next()) {
+        (None, _) => return req,
+        (Some(value), None) => well_formed(value) && from_trusted_proxy(),
+        (Some(_), Some(_)) => false,
+    };
+    if !keep {
+        req.headers_mut().remove(&X_REQUEST_ID);
+    }
+    req
 }
 
 /// Request ids unique across nodes and restarts: a random per-process prefix
@@ -165,7 +211,9 @@ fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer
 }
 
 /// Serves until `shutdown` resolves, then stops accepting connections and
-/// lets requests in flight finish for up to `shutdown_grace_secs`.
+/// lets requests in flight finish for up to `shutdown_grace_secs`. Each
+/// connection is held to `max_connections`, `header_read_timeout_secs` and
+/// `keep_alive_timeout_secs` ([`connections`]).
 pub async fn serve(
     router: Router,
     config: &crate::config::Config,
@@ -182,6 +230,12 @@ pub async fn serve(
         watcher.graceful_shutdown(Some(grace));
     });
     let app = router.into_make_service_with_connect_info::<SocketAddr>();
+    let timeouts = connections::Timeouts {
+        header_read: Duration::from_secs(config.header_read_timeout_secs),
+        keep_alive: Duration::from_secs(config.keep_alive_timeout_secs),
+    };
+    let tls_enabled = config.tls_enabled();
+    let limits = connections::Limits::new(config.max_connections, timeouts, !tls_enabled);
     if let (Some(cert), Some(key)) = (&config.tls_cert_file, &config.tls_key_file) {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
@@ -193,12 +247,16 @@ pub async fn serve(
                     key.display()
                 )
             })?;
-        axum_server::from_tcp_rustls(listener, tls)
+        // The connection limits beneath the handshake, so that it counts.
+        let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls).acceptor(limits);
+        axum_server::from_tcp(listener)
+            .acceptor(acceptor)
             .handle(handle)
             .serve(app)
             .await?;
     } else {
         axum_server::from_tcp(listener)
+            .acceptor(limits)
             .handle(handle)
             .serve(app)
             .await?;

@@ -70,20 +70,37 @@ pub mod privacy;
 pub mod templates;
 
 pub use assets::{asset_url, routes as asset_routes};
-pub use cookies::{clear_cookie, cookie, set_cookie};
+pub use cookies::{clear_cookie, cookie, set_cookie, single_cookie, RepeatedCookie};
 pub use csrf::{CsrfForm, CsrfJson};
 pub use error::{render_errors, PageError, PageErrorSpec};
 pub use i18n::Locale;
 pub use page::Page;
 
 /// The browser cookie: a random value that binds CSRF tokens and WebAuthn
-/// ceremonies to one browser. HttpOnly, SameSite=Lax, Secure under https.
+/// ceremonies to one browser. HttpOnly, SameSite=Lax; this name on plain
+/// HTTP, [`BROWSER_COOKIE_TLS`] under https (see [`browser_cookie_name`]).
 pub const BROWSER_COOKIE: &str = "sqin_browser";
+/// The browser cookie under https: `__Host-` (Secure, Path=/, no Domain),
+/// so a sibling subdomain cannot plant a binding whose CSRF token it knows.
+pub const BROWSER_COOKIE_TLS: &str = "__Host-sqin_browser";
 /// The language the citizen chose with the switch link or `ui_locales`.
 pub const LANG_COOKIE: &str = "sqin_lang";
 /// The staff console's browser cookie (cookies do not separate ports, so
 /// the console's has a name of its own).
 pub const STAFF_BROWSER_COOKIE: &str = "sqin_staff_browser";
+/// The staff console's browser cookie under https.
+pub const STAFF_BROWSER_COOKIE_TLS: &str = "__Host-sqin_staff_browser";
+
+/// The browser cookie's name on a surface: `__Host-` when its site is
+/// https (`secure`).
+pub fn browser_cookie_name(surface: Surface, secure: bool) -> &'static str {
+    match (surface, secure) {
+        (Surface::Citizen, false) => BROWSER_COOKIE,
+        (Surface::Citizen, true) => BROWSER_COOKIE_TLS,
+        (Surface::Staff, false) => STAFF_BROWSER_COOKIE,
+        (Surface::Staff, true) => STAFF_BROWSER_COOKIE_TLS,
+    }
+}
 
 /// Which site a request arrived on: the citizens' (the issuer's origin) or
 /// the staff console (its own origin). The staff listener's router marks

@@ -12,7 +12,7 @@ use sqin_crypto::HmacKey;
 use super::client_addr::client_addr;
 use super::i18n::{self, Locale};
 use super::templates::ENV;
-use super::{set_cookie, Surface, BROWSER_COOKIE, LANG_COOKIE, STAFF_BROWSER_COOKIE};
+use super::{browser_cookie_name, set_cookie, single_cookie, Surface, LANG_COOKIE};
 use crate::state::AppState;
 
 /// What every page needs to know about the request; see the module doc.
@@ -109,12 +109,16 @@ impl FromRequestParts<AppState> for Page {
             .get::<Surface>()
             .copied()
             .unwrap_or(Surface::Citizen);
-        let (site, browser_cookie) = match surface {
-            Surface::Citizen => (&state.config.issuer, BROWSER_COOKIE),
-            Surface::Staff => (&state.config.staff_url, STAFF_BROWSER_COOKIE),
+        let site = match surface {
+            Surface::Citizen => &state.config.issuer,
+            Surface::Staff => &state.config.staff_url,
         };
-        let (browser, new_browser) = match jar.get(browser_cookie).map(|c| c.value()) {
-            Some(v) if looks_like_token(v) => (v.to_owned(), false),
+        let secure = site.scheme() == "https";
+        let browser_cookie = browser_cookie_name(surface, secure);
+        // A binding sent twice binds nothing (one may be planted): the
+        // request is a new browser's, so its forms fail their CSRF check.
+        let (browser, new_browser) = match single_cookie(&parts.headers, browser_cookie) {
+            Ok(Some(v)) if looks_like_token(&v) => (v, false),
             _ => match sqin_crypto::random_token() {
                 Ok(t) => (t.expose().to_owned(), true),
                 // No randomness: a page still renders; its forms will fail
@@ -157,7 +161,7 @@ impl FromRequestParts<AppState> for Page {
             browser_cookie,
             new_browser,
             chosen_lang,
-            secure: site.scheme() == "https",
+            secure,
             switch_url,
             same_origin: same_origin(&parts.headers, &issuer_origin),
             csrf_key: state.csrf_key.clone(),

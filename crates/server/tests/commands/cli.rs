@@ -296,18 +296,37 @@ both_backends!(
         let sqin = Sqin::new(&db);
         let before: serde_json::Value = serde_json::from_str(&sqin.ok(&["keys", "list"])).unwrap();
         let before = before.as_array().unwrap().clone();
-        assert_eq!(before.len(), 2);
-        let current = before.iter().find(|k| k["state"] == "current").unwrap()["kid"].clone();
-        let next = before.iter().find(|k| k["state"] == "next").unwrap()["kid"].clone();
+        // A current and a next key for each ID token algorithm.
+        assert_eq!(before.len(), 6);
+        let of = |keys: &[serde_json::Value], alg: &str, state: &str| -> serde_json::Value {
+            let found: Vec<_> = keys
+                .iter()
+                .filter(|k| k["alg"] == alg && k["state"] == state)
+                .collect();
+            assert_eq!(found.len(), 1, "one {state} {alg} key: {keys:?}");
+            found[0]["kid"].clone()
+        };
         let r: serde_json::Value = serde_json::from_str(&sqin.ok(&["keys", "rotate"])).unwrap();
-        assert_eq!(r["current"], next);
-        assert_eq!(r["previous"], current);
         let after: serde_json::Value = serde_json::from_str(&sqin.ok(&["keys", "list"])).unwrap();
         let after = after.as_array().unwrap();
-        assert_eq!(after.len(), 3);
-        let prev = after.iter().find(|k| k["kid"] == current).unwrap();
-        assert_eq!(prev["state"], "previous");
-        assert!(prev["published_until"].is_string());
+        assert_eq!(after.len(), 9, "previous, current and next for each algorithm");
+        for alg in ["ES256", "PS256", "RS256"] {
+            let current = of(&before, alg, "current");
+            let next = of(&before, alg, "next");
+            let rotated = r["algorithms"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["alg"] == alg)
+                .unwrap();
+            assert_eq!(rotated["current"], next, "{alg}");
+            assert_eq!(rotated["previous"], current, "{alg}");
+            assert_eq!(of(after, alg, "current"), next, "{alg}");
+            assert_eq!(of(after, alg, "previous"), current, "{alg}");
+            let prev = after.iter().find(|k| k["kid"] == current).unwrap();
+            assert!(prev["published_until"].is_string());
+        }
+        assert_eq!(r["current"], of(after, "ES256", "current"));
     }
 );
 

@@ -180,7 +180,7 @@ both_backends!(
 
         // Suspend, resume, rotate, an initial access token, remove.
         let err = sqin.fails(&["client", "resume", &id, "--reason", "x"]);
-        assert!(err.contains("pending"), "{err}");
+        assert!(err.contains("already waits"), "{err}");
         let store = db.open().await;
         let hash_of = |s: &str| sqin_crypto::sha256(s.as_bytes()).to_vec();
         let rotated: serde_json::Value =

@@ -7,6 +7,7 @@ mod admin_api_doc;
 mod cli;
 mod clients_cli;
 mod ledger_cli;
+mod security_txt;
 mod signals;
 mod staff_cli;
 mod witness_processes;

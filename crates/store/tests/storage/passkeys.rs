@@ -164,6 +164,95 @@ both_backends!(
 );
 
 both_backends!(
+    async fn sessions_remember_the_passkey_that_opened_them(db: TestDb) {
+        use sqin_store::sessions::{self, SessionCredential, SessionRecord};
+        let store = db.open().await;
+        let mut conn = store.pool().acquire().await.unwrap();
+        let vault = sqin_store::testing::register_vault();
+        citizens::insert(&mut conn, &vault, &citizen("c1"))
+            .await
+            .unwrap();
+        passkeys::insert(&mut conn, &passkey(1, "c1", 10))
+            .await
+            .unwrap();
+        passkeys::insert(&mut conn, &passkey(2, "c1", 10))
+            .await
+            .unwrap();
+        let open = |n: u8, cred: u8, at: i64| {
+            let session = SessionRecord {
+                id_hash: vec![n; 32],
+                citizen_id: "c1".into(),
+                auth_time: at,
+                acr: "a".into(),
+                amr: vec![],
+                created_at: at,
+                expires_at: at + 100,
+                revoked_at: None,
+            };
+            let link = SessionCredential {
+                session_hash: vec![n; 32],
+                session_id: format!("sid-{n}"),
+                citizen_id: "c1".into(),
+                credential_id: vec![cred; 20],
+                created_at: at,
+            };
+            (session, link)
+        };
+        for (n, cred) in [(1, 1), (2, 1), (3, 2)] {
+            let (session, link) = open(n, cred, 20 + i64::from(n));
+            sessions::insert(&mut conn, &session).await.unwrap();
+            sessions::record_credential(&mut conn, &link).await.unwrap();
+        }
+        let of_one = sessions::opened_by(&mut conn, "c1", &[1; 20])
+            .await
+            .unwrap();
+        assert_eq!(
+            of_one
+                .iter()
+                .map(|l| l.session_id.as_str())
+                .collect::<Vec<_>>(),
+            ["sid-1", "sid-2"]
+        );
+        assert!(sessions::opened_by(&mut conn, "c2", &[1; 20])
+            .await
+            .unwrap()
+            .is_empty());
+        // Once a session is purged and no grant rests on it, the passkey's
+        // next session forgets it.
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(vec![1u8; 32])
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let (session, link) = open(4, 1, 30);
+        sessions::insert(&mut conn, &session).await.unwrap();
+        sessions::record_credential(&mut conn, &link).await.unwrap();
+        let of_one = sessions::opened_by(&mut conn, "c1", &[1; 20])
+            .await
+            .unwrap();
+        assert_eq!(
+            of_one
+                .iter()
+                .map(|l| l.session_id.as_str())
+                .collect::<Vec<_>>(),
+            ["sid-2", "sid-4"]
+        );
+        assert_eq!(
+            sessions::forget_credential(&mut conn, "c1", &[1; 20])
+                .await
+                .unwrap(),
+            2
+        );
+        // The links go with the passkey.
+        assert!(passkeys::delete(&mut conn, "c1", &[2; 20]).await.unwrap());
+        assert!(sessions::opened_by(&mut conn, "c1", &[2; 20])
+            .await
+            .unwrap()
+            .is_empty());
+    }
+);
+
+both_backends!(
     async fn ceremonies_are_taken_once_by_their_browser(db: TestDb) {
         let store = db.open().await;
         let mut conn = store.pool().acquire().await.unwrap();
@@ -251,34 +340,136 @@ both_backends!(
     }
 );
 
+fn budget(bucket: &[u8], limit: i64) -> rate_limits::Budget<'_> {
+    rate_limits::Budget { bucket, limit }
+}
+
 both_backends!(
-    async fn rate_limit_windows_count_and_reset(db: TestDb) {
+    async fn rate_limit_windows_slide(db: TestDb) {
         let store = db.open().await;
         let mut conn = store.pool().acquire().await.unwrap();
-        for expected in 1..=3 {
+        let a = [budget(b"bucket-a", 3)];
+        // A window of 900 s; the budget is spent at the end of what a
+        // clock-aligned window would be (900..1800).
+        for t in [1797, 1798, 1799] {
             assert_eq!(
-                rate_limits::hit(&mut conn, b"bucket-a", 900).await.unwrap(),
-                expected
+                rate_limits::hit(&mut conn, &a, 900, t).await.unwrap(),
+                Ok(())
             );
         }
+        let refused = rate_limits::hit(&mut conn, &a, 900, 1799).await.unwrap();
         assert_eq!(
-            rate_limits::hit(&mut conn, b"bucket-b", 900).await.unwrap(),
-            1
+            refused,
+            Err(rate_limits::Refused {
+                budget: 0,
+                retry_after: 898
+            })
         );
-        // A new window starts again at one.
+        // Across the boundary nothing more passes: a fixed window would have
+        // started again at 1800 and let the budget through twice.
+        for t in [1800, 1801, 2000, 2696] {
+            assert!(
+                rate_limits::hit(&mut conn, &a, 900, t)
+                    .await
+                    .unwrap()
+                    .is_err(),
+                "{t}"
+            );
+        }
+        // Each attempt leaves the window 900 s after it was counted, and
+        // refused attempts were not counted.
         assert_eq!(
-            rate_limits::hit(&mut conn, b"bucket-a", 1800)
+            rate_limits::hit(&mut conn, &a, 900, 2697).await.unwrap(),
+            Ok(())
+        );
+        assert!(rate_limits::hit(&mut conn, &a, 900, 2697)
+            .await
+            .unwrap()
+            .is_err());
+        assert_eq!(
+            rate_limits::hit(&mut conn, &a, 900, 2698).await.unwrap(),
+            Ok(())
+        );
+        // Another bucket has its own budget.
+        let b = [budget(b"bucket-b", 1)];
+        assert_eq!(
+            rate_limits::hit(&mut conn, &b, 900, 2698).await.unwrap(),
+            Ok(())
+        );
+        assert!(rate_limits::hit(&mut conn, &b, 900, 2698)
+            .await
+            .unwrap()
+            .is_err());
+        // The fresh bucket's first attempt purged the rows that had left the
+        // window (1797 and 1798); the retention pass takes the rest.
+        assert_eq!(rate_limits::purge_before(&mut conn, 1799).await.unwrap(), 0);
+        assert_eq!(rate_limits::purge_before(&mut conn, 2697).await.unwrap(), 1);
+        assert_eq!(rate_limits::purge_before(&mut conn, 2699).await.unwrap(), 3);
+    }
+);
+
+both_backends!(
+    async fn an_attempt_is_counted_only_when_every_budget_has_room(db: TestDb) {
+        let store = db.open().await;
+        let mut conn = store.pool().acquire().await.unwrap();
+        // One hint spends its own budget; the address ceiling has room left.
+        let hint_a = [budget(b"hint-a", 2), budget(b"address", 5)];
+        let hint_b = [budget(b"hint-b", 2), budget(b"address", 5)];
+        for _ in 0..2 {
+            assert_eq!(
+                rate_limits::hit(&mut conn, &hint_a, 900, 100)
+                    .await
+                    .unwrap(),
+                Ok(())
+            );
+        }
+        let refused = rate_limits::hit(&mut conn, &hint_a, 900, 100)
+            .await
+            .unwrap();
+        assert_eq!(refused.unwrap_err().budget, 0);
+        // ...so another hint still passes, until the ceiling is reached:
+        // the refused attempt of hint A did not count towards it.
+        for _ in 0..2 {
+            assert_eq!(
+                rate_limits::hit(&mut conn, &hint_b, 900, 101)
+                    .await
+                    .unwrap(),
+                Ok(())
+            );
+        }
+        let hint_c = [budget(b"hint-c", 2), budget(b"address", 5)];
+        assert_eq!(
+            rate_limits::hit(&mut conn, &hint_c, 900, 102)
                 .await
                 .unwrap(),
-            1
+            Ok(())
         );
-        assert_eq!(rate_limits::purge_before(&mut conn, 1000).await.unwrap(), 1);
-        assert_eq!(
-            rate_limits::hit(&mut conn, b"bucket-b", 1800)
-                .await
-                .unwrap(),
-            1
-        );
+        let refused = rate_limits::hit(&mut conn, &hint_c, 900, 102)
+            .await
+            .unwrap();
+        assert_eq!(refused.unwrap_err().budget, 1, "the address ceiling");
+    }
+);
+
+both_backends!(
+    async fn concurrent_attempts_never_exceed_the_budget(db: TestDb) {
+        let store = db.open().await;
+        let mut tasks = Vec::new();
+        for _ in 0..12 {
+            let pool = store.pool().clone();
+            tasks.push(tokio::spawn(async move {
+                let mut conn = pool.acquire().await.unwrap();
+                rate_limits::hit(&mut conn, &[budget(b"shared", 5)], 900, 500)
+                    .await
+                    .unwrap()
+                    .is_ok()
+            }));
+        }
+        let mut passed = 0;
+        for t in tasks {
+            passed += usize::from(t.await.unwrap());
+        }
+        assert_eq!(passed, 5);
     }
 );
 

@@ -161,6 +161,7 @@ fn client(id: &str) -> ClientRecord {
         subject_type: clients::SubjectType::Pairwise,
         jwks: None,
         backchannel_logout_uri: Some("https://rp.example/bcl".into()),
+        id_token_signed_response_alg: clients::SigningAlg::Rs256,
         name_fr: Some(format!("SR {id}")),
         purpose_fr: Some("Demander une allocation".into()),
         jwks_uri: None,
@@ -205,6 +206,7 @@ both_backends!(
         // An edit against a stale version writes nothing.
         let mut edited = a.clone();
         edited.redirect_uris = vec!["https://rp.example/other".into()];
+        edited.id_token_signed_response_alg = clients::SigningAlg::Ps256;
         assert!(!clients::update(&mut conn, &edited, 0).await.unwrap());
         assert_eq!(
             clients::get(&mut conn, "a")
@@ -222,6 +224,11 @@ both_backends!(
         let a = clients::get(&mut conn, "a").await.unwrap().unwrap();
         assert_eq!((a.version, a.redirect_uris.len()), (2, 1));
         assert_eq!(a.redirect_uris[0], "https://rp.example/other");
+        assert_eq!(
+            a.id_token_signed_response_alg,
+            clients::SigningAlg::Ps256,
+            "the ID token algorithm is stored and edited"
+        );
         clients::set_status(
             &mut conn,
             "a",
@@ -244,9 +251,13 @@ both_backends!(
 );
 
 fn key(kid: &str, state: KeyState) -> SigningKeyRow {
+    key_for(keys::SigningAlg::Es256, kid, state)
+}
+
+fn key_for(alg: keys::SigningAlg, kid: &str, state: KeyState) -> SigningKeyRow {
     SigningKeyRow {
         kid: kid.into(),
-        alg: "ES256".into(),
+        alg,
         sealed_private: vec![1, 2, 3],
         public_jwk: "{}".into(),
         state,
@@ -292,6 +303,54 @@ both_backends!(
             keys::set_state(&mut conn, "zz", KeyState::Retired, None, None).await,
             Err(StoreError::NotFound(_))
         ));
+    }
+);
+
+both_backends!(
+    async fn signing_keys_have_one_current_and_one_next_per_algorithm(db: TestDb) {
+        use keys::SigningAlg::{Es256, Ps256, Rs256};
+        let store = db.open().await;
+        let mut conn = store.pool().acquire().await.unwrap();
+        for (alg, n) in [(Es256, "e"), (Ps256, "p"), (Rs256, "r")] {
+            keys::insert(
+                &mut conn,
+                &key_for(alg, &format!("{n}1"), KeyState::Current),
+            )
+            .await
+            .unwrap();
+            keys::insert(&mut conn, &key_for(alg, &format!("{n}2"), KeyState::Next))
+                .await
+                .unwrap();
+        }
+        for state in [KeyState::Current, KeyState::Next] {
+            assert!(matches!(
+                keys::insert(&mut conn, &key_for(Rs256, "r3", state)).await,
+                Err(StoreError::Conflict(_))
+            ));
+        }
+        // Promoting one algorithm's next key while its current one is still
+        // current is refused too; after that key steps down, it is not.
+        assert!(matches!(
+            keys::set_state(&mut conn, "p2", KeyState::Current, Some(5), None).await,
+            Err(StoreError::Conflict(_))
+        ));
+        keys::set_state(&mut conn, "p1", KeyState::Previous, None, Some(50))
+            .await
+            .unwrap();
+        keys::set_state(&mut conn, "p2", KeyState::Current, Some(5), None)
+            .await
+            .unwrap();
+        let live = keys::list_live(&mut conn).await.unwrap();
+        assert_eq!(live.len(), 6);
+        let algs: Vec<_> = live
+            .iter()
+            .filter(|k| k.state == KeyState::Current)
+            .map(|k| k.alg)
+            .collect();
+        assert_eq!(algs.len(), 3);
+        for alg in [Es256, Ps256, Rs256] {
+            assert!(algs.contains(&alg), "{alg} is read back");
+        }
     }
 );
 

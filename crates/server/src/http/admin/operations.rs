@@ -92,7 +92,7 @@ pub(super) async fn keys(
         .iter()
         .map(|k| {
             json!({
-                "kid": k.kid, "alg": k.alg, "state": k.state.as_str(),
+                "kid": k.kid, "alg": k.alg.as_str(), "state": k.state.as_str(),
                 "created_at": k.created_at, "activated_at": k.activated_at,
                 "published_until": k.publish_until,
             })
@@ -106,10 +106,7 @@ pub(super) async fn rotate_keys(
     AdminCaller(actor): AdminCaller,
 ) -> ApiResult {
     let r = operations::rotate_keys(&state, &actor).await?;
-    Ok(answer(
-        StatusCode::OK,
-        json!({ "current": r.current, "next": r.next, "previous": r.previous, "retired": r.retired }),
-    ))
+    Ok(answer(StatusCode::OK, r.to_json()))
 }
 
 pub(super) async fn checkpoint(

@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 use sqin_app::clients::{self, dynamic, ClientActor, ClientMetadata};
-use sqin_store::clients::ClientRecord;
+use sqin_store::clients::{ClientRecord, SigningAlg};
 
 use super::{answer, json_body, required, AdminCaller};
 use crate::http::error::ApiError;
@@ -86,7 +86,8 @@ fn dcr(e: dynamic::DcrError) -> ApiError {
 }
 
 /// RFC 7591 metadata, plus `pia_entry`, `claims`, `sector_identifier`,
-/// `purpose`, `purpose#fr`.
+/// `purpose`, `purpose#fr`. Without `id_token_signed_response_alg`, ES256
+/// (sqin's default; only `/register` applies Dynamic Registration's RS256).
 fn registration(body: &Value) -> Result<sqin_oidc::client::ClientRegistration, ApiError> {
     let mut reg = dynamic::registration_of(body).map_err(dcr)?;
     if let Some(claims) = body.get("claims") {
@@ -192,7 +193,8 @@ pub(super) async fn edit(
             | "jwks_uri"
             | "backchannel_logout_uri"
             | "pia_entry"
-            | "sector_identifier" => k.replace('#', "_"),
+            | "sector_identifier"
+            | "id_token_signed_response_alg" => k.replace('#', "_"),
             other => {
                 return Err(ApiError {
                     fields: Some(Box::new(crate::http::error::FieldErrors(vec![(
@@ -203,6 +205,18 @@ pub(super) async fn edit(
                 })
             }
         };
+        if key == "id_token_signed_response_alg"
+            && !v.is_null()
+            && v.as_str().and_then(SigningAlg::from_name).is_none()
+        {
+            return Err(dcr(dynamic::DcrError::InvalidMetadata {
+                field: key,
+                message: format!(
+                    "{v} is not supported (supported: {})",
+                    SigningAlg::ALL.map(SigningAlg::as_str).join(", ")
+                ),
+            }));
+        }
         if v.is_null() {
             merged.as_object_mut().map(|m| m.remove(&key));
         } else {

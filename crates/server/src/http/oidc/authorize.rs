@@ -1,6 +1,7 @@
 //! The authorization endpoint (OIDC Core 3.1.2), its resumption after a
 //! passkey ceremony, and the consent page.
 use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use sqin_oidc::authorize::{self, AuthorizeError, Decision, Next};
@@ -8,7 +9,7 @@ use sqin_oidc::authorize::{self, AuthorizeError, Decision, Next};
 use super::{no_store, see_other};
 use crate::http::extract::MaybeSession;
 use crate::http::AppState;
-use crate::web::{Page, PageError};
+use crate::web::{Page, PageError, PageErrorSpec};
 
 type PageResult = Result<Response, PageError>;
 
@@ -37,9 +38,15 @@ async fn authorize_common(
     params: Vec<(String, String)>,
 ) -> PageResult {
     let provider = state.provider();
+    // Counted per client address, in the window every per-address budget
+    // of the rate-limit table counts in (the passkey service's).
+    let origin = authorize::Origin {
+        addr: page.client,
+        window_secs: state.passkeys.limits().window_secs,
+    };
     let begun = {
         let mut conn = state.store.pool().acquire().await?;
-        authorize::begin(&mut conn, &provider, &params, state.now()).await
+        authorize::begin(&mut conn, &provider, &params, Some(origin), state.now()).await
     };
     match begun {
         Ok(request) => step(&state, session, &page, &request.id).await,
@@ -110,6 +117,14 @@ async fn step(
 fn authorize_error(provider: &sqin_oidc::Provider, e: AuthorizeError) -> PageResult {
     match e {
         AuthorizeError::NoRedirect(message) => Err(PageError::sign_in(message)),
+        AuthorizeError::RateLimited { retry_after } => Err(PageError {
+            spec: PageErrorSpec::Page {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                title_key: "error.rate_limited.title",
+                body_key: "error.rate_limited.body",
+            },
+            retry_after: Some(u64::try_from(retry_after).unwrap_or(1)),
+        }),
         AuthorizeError::Redirect {
             redirect_uri,
             state,

@@ -1,7 +1,7 @@
 //! RP-Initiated Logout 1.0 (with the person's confirmation when the hint is
 //! not theirs) and the citizen's withdrawal of a consent.
 use axum::extract::{Form, Query, State};
-use axum::http::{header, HeaderValue};
+use axum::http::header;
 use axum::response::Response;
 use serde::Deserialize;
 use sqin_oidc::authorize;
@@ -32,12 +32,14 @@ pub(super) async fn logout_post(
     logout_common(state, session, page, params).await
 }
 
+/// Clears the session cookie under both its names (`__Host-` under TLS; a
+/// browser on plain HTTP ignores the `Secure` one).
 fn clear_session_cookie(mut response: Response) -> Response {
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
-        sqin_session::SESSION_COOKIE
-    )) {
-        response.headers_mut().append(header::SET_COOKIE, v);
+    for secure in [false, true] {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            crate::web::clear_cookie(sqin_session::session_cookie_name(secure), secure),
+        );
     }
     response
 }
@@ -48,6 +50,22 @@ async fn logout_common(
     page: Page,
     params: Vec<(String, String)>,
 ) -> PageResult {
+    // Each parameter at most once: which of two post-logout URIs (or
+    // hints) is meant cannot be known, so neither is followed.
+    for name in [
+        "id_token_hint",
+        "post_logout_redirect_uri",
+        "state",
+        "client_id",
+        "ui_locales",
+        "logout_hint",
+    ] {
+        if params.iter().filter(|(k, _)| k == name).count() > 1 {
+            return Err(PageError::sign_in(format!(
+                "the parameter {name} is repeated"
+            )));
+        }
+    }
     let get = |n: &str| {
         params
             .iter()

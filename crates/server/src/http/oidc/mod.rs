@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use sqin_oidc::provider::paths;
 
+use super::error::oauth_method_not_allowed;
 use super::AppState;
 
 mod authorize;
@@ -24,13 +25,22 @@ mod token;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(paths::DISCOVERY, get(token::metadata))
-        .route(paths::TOKEN, post(token::token_endpoint))
+        .route(
+            paths::TOKEN,
+            post(token::token_endpoint).fallback(oauth_method_not_allowed),
+        )
         .route(
             paths::USERINFO,
             get(token::userinfo).post(token::userinfo_post),
         )
-        .route(paths::INTROSPECT, post(token::introspect))
-        .route(paths::REVOKE, post(token::revoke))
+        .route(
+            paths::INTROSPECT,
+            post(token::introspect).fallback(oauth_method_not_allowed),
+        )
+        .route(
+            paths::REVOKE,
+            post(token::revoke).fallback(oauth_method_not_allowed),
+        )
         .route(paths::REGISTER, post(register::register))
         .route(
             paths::REGISTRATION,

@@ -46,7 +46,10 @@ impl IntoResponse for RegistrationError {
         };
         let mut response = (
             status,
-            Json(json!({ "error": code, "error_description": description })),
+            Json(json!({
+                "error": code,
+                "error_description": sqin_oidc::error::sanitize_description(&description),
+            })),
         )
             .into_response();
         let h = response.headers_mut();

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use sqin_session::{RESUME_PATH, SESSION_COOKIE};
+use sqin_session::{session_cookie_name, RESUME_PATH};
 use sqin_webauthn::{clean_request, PasskeyError};
 
 use super::error::ApiError;
@@ -104,7 +104,9 @@ impl From<PasskeyError> for ApiError {
 }
 
 /// Sets the new session cookie, and ends the session the browser had before
-/// (a new ceremony replaces it; nothing of the old one lingers).
+/// (a new ceremony replaces it; nothing of the old one lingers). A browser
+/// that sent the cookie twice had no session sqin can tell apart: neither is
+/// ended, and its next request is refused until the cookies are cleared.
 async fn start_cookie_session(
     state: &AppState,
     page: &Page,
@@ -112,7 +114,7 @@ async fn start_cookie_session(
     token: &str,
     mut response: Response,
 ) -> Response {
-    if let Some(old) = session_token(headers) {
+    if let Ok(Some(old)) = session_token(headers, page.secure()) {
         if let Ok(mut c) = state.store.pool().acquire().await {
             if let Err(e) = sqin_session::end(&mut c, &old, state.now()).await {
                 tracing::warn!(error = %e, "could not end the previous session");
@@ -121,7 +123,12 @@ async fn start_cookie_session(
     }
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, token, page.secure(), None),
+        set_cookie(
+            session_cookie_name(page.secure()),
+            token,
+            page.secure(),
+            None,
+        ),
     );
     page.finish(response)
 }

@@ -4,7 +4,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use sqin_session::{LOGIN_PATH, SESSION_COOKIE};
+use sqin_session::{session_cookie_name, LOGIN_PATH};
 use sqin_store::citizens;
 use sqin_webauthn::events::{self, kind};
 use sqin_webauthn::{clean_request, is_fresh, CodeEntry, PasskeyError, MIN_AGE_TO_ENROL_ALONE};
@@ -323,7 +323,7 @@ pub(super) async fn close_submit(
     // The session died with the account; the browser forgets it too.
     response.headers_mut().append(
         header::SET_COOKIE,
-        clear_cookie(SESSION_COOKIE, page.secure()),
+        clear_cookie(session_cookie_name(page.secure()), page.secure()),
     );
     Ok(response)
 }
@@ -344,7 +344,7 @@ pub(super) async fn signout(
     let mut response = see_other(LOGIN_PATH);
     response.headers_mut().append(
         header::SET_COOKIE,
-        clear_cookie(SESSION_COOKIE, page.secure()),
+        clear_cookie(session_cookie_name(page.secure()), page.secure()),
     );
     Ok(page.finish(response))
 }

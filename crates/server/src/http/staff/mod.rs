@@ -19,7 +19,7 @@ use sqin_app::staff::StaffActor;
 
 use super::error::ApiError;
 use super::AppState;
-use crate::web::{cookie, Page, PageError, PageErrorSpec, Surface};
+use crate::web::{single_cookie, Page, PageError, PageErrorSpec, RepeatedCookie, Surface};
 
 mod auth;
 mod clients;
@@ -57,9 +57,12 @@ fn secure(state: &AppState) -> bool {
     state.config.staff_url.scheme() == "https"
 }
 
-/// The staff session token a request carries.
+/// The staff session token a request carries once (a cookie sent twice
+/// names no session: see [`StaffSignedIn`]).
 fn staff_token(headers: &HeaderMap, secure: bool) -> Option<String> {
-    cookie(headers, session_cookie_name(secure))
+    single_cookie(headers, session_cookie_name(secure))
+        .ok()
+        .flatten()
 }
 
 /// A signed-in member of staff. Without one: 401 for the JSON endpoints,
@@ -70,8 +73,11 @@ impl FromRequestParts<AppState> for StaffSignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(token) = staff_token(&parts.headers, secure(state)) else {
-            return Err(sign_in_first());
+        // The cookie twice (one may be planted): refused, as for citizens.
+        let token = match single_cookie(&parts.headers, session_cookie_name(secure(state))) {
+            Ok(Some(token)) => token,
+            Ok(None) => return Err(sign_in_first()),
+            Err(RepeatedCookie) => return Err(super::extract::repeated_cookie()),
         };
         match sqin_app::staff::session::actor(state, &token).await? {
             Some(actor) => Ok(StaffSignedIn(actor)),

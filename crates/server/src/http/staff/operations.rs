@@ -29,7 +29,7 @@ pub(super) async fn keys_page(
         .iter()
         .map(|k| {
             minijinja::context! {
-                kid => k.kid, alg => k.alg, state => k.state.as_str(),
+                kid => k.kid, alg => k.alg.as_str(), state => k.state.as_str(),
                 created_at => k.created_at, activated_at => k.activated_at,
                 publish_until => k.publish_until,
             }
@@ -37,7 +37,10 @@ pub(super) async fn keys_page(
         .collect();
     Ok(page.render(
         "staff_keys.html",
-        minijinja::context! { me => me(&state, &actor), keys => keys, rotated => q.rotated },
+        minijinja::context! {
+            me => me(&state, &actor), keys => keys,
+            rotated => q.rotated.map(|r| r.replace(',', ", ")),
+        },
     ))
 }
 
@@ -50,17 +53,22 @@ pub(super) async fn rotate_keys(
     CsrfForm { page, form: _ }: CsrfForm<Nothing>,
 ) -> PageResult {
     let rotation = operations::rotate_keys(&state, &actor).await?;
+    let currents: Vec<&str> = rotation
+        .algorithms
+        .iter()
+        .map(|a| a.current.as_str())
+        .collect();
     Ok(see_other(
         &page,
-        &format!("/keys?rotated={}", urlencoding(&rotation.current)),
+        &format!("/keys?rotated={}", urlencoding(&currents.join(","))),
     ))
 }
 
-/// Key ids are base64url: safe in a query as they are; anything else is
-/// dropped rather than trusted.
-fn urlencoding(kid: &str) -> String {
-    kid.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+/// Key ids are base64url (here comma-separated): safe in a query as they
+/// are; anything else is dropped rather than trusted.
+fn urlencoding(kids: &str) -> String {
+    kids.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ','))
         .collect()
 }
 
