@@ -233,7 +233,8 @@ async fn refresh(
         }
         access_scope = narrowed;
     }
-    let response = issue_tokens(&mut tx, provider, client, &grant, None, &access_scope, now).await?;
+    let response =
+        issue_tokens(&mut tx, provider, client, &grant, None, &access_scope, now).await?;
     tx.commit().await?;
     Ok(response)
 }

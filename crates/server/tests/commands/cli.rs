@@ -309,7 +309,11 @@ both_backends!(
         let r: serde_json::Value = serde_json::from_str(&sqin.ok(&["keys", "rotate"])).unwrap();
         let after: serde_json::Value = serde_json::from_str(&sqin.ok(&["keys", "list"])).unwrap();
         let after = after.as_array().unwrap();
-        assert_eq!(after.len(), 9, "previous, current and next for each algorithm");
+        assert_eq!(
+            after.len(),
+            9,
+            "previous, current and next for each algorithm"
+        );
         for alg in ["ES256", "PS256", "RS256"] {
             let current = of(&before, alg, "current");
             let next = of(&before, alg, "next");
