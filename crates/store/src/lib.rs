@@ -282,6 +282,20 @@ impl Store {
             // (sqlx pings it then); a second ping on acquire doubles the cost
             // of every short request for nothing.
             .test_before_acquire(false)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // A writer waits for the lock rather than failing
+                        // with SQLITE_BUSY after sqlx's default 5 s: a
+                        // starved host (a busy CI runner, a slow disk) must
+                        // slow requests down, not fail them.
+                        sqlx::query("PRAGMA busy_timeout = 30000")
+                            .execute(conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(options)
             .await?;
         if backend == Backend::Sqlite {
