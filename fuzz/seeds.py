@@ -5,8 +5,11 @@ Inputs: fixtures/export1.jsonl and export2.jsonl (made by `sqin ledger
 export` on a scratch SQLite deployment with origin fuzz.example/ledger: an
 import, a checkpoint, a signing-key rotation, a ledger-key rotation),
 pia/inventory.toml, and WebAuthn answers computed here with fixed keys for
-the fixed challenge of fuzz_targets/webauthn_ceremony.rs. Deterministic:
-running it again writes the same files (python3 with `cryptography`).
+the fixed challenge of fuzz_targets/webauthn_ceremony.rs. Deterministic
+but for the ECDSA signature in the two login.json seeds (`cryptography`
+draws a random nonce): running it again writes the same files otherwise,
+and a fresh login.json is as valid as the committed one (python3 with
+`cryptography`).
 """
 import base64, hashlib, json, os, struct, sys
 
@@ -93,6 +96,15 @@ out("authorize_request", "claims",
     "scope=openid&claims=" + json.dumps({"id_token": {"birthdate": {"essential": True}, "name": None},
                                          "userinfo": {"address": {"essential": False}, "email": {"value": "x"}}}))
 
+# A request the second client of the target accepts in full: a claims
+# parameter within its purpose, prompt, max_age, locales, acr.
+out("authorize_request", "claims-flow",
+    "response_type=code&client_id=family&redirect_uri=https%3A%2F%2Frp.example%2Fcb%3Fx%3D1"
+    "&scope=openid+birthdate&state=s2&nonce=n2&prompt=login+consent&max_age=300&ui_locales=fr-CA+en"
+    "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+    "&claims=" + json.dumps({"id_token": {"birthdate": {"essential": True}, "acr": {"essential": True, "values": ["urn:sqin:loa:substantial"]}},
+                             "userinfo": {"name": None}}, separators=(",", ":")).replace("&", "%26"))
+
 # --- token requests --------------------------------------------------------------
 basic = base64.b64encode(b"family:s%3Acret").decode()
 out("token_request", "basic", "Basic %s\ngrant_type=authorization_code&code=abc&redirect_uri=https%%3A%%2F%%2Frp.example%%2Fcb&code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk" % basic)
@@ -103,6 +115,12 @@ jws = ("eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh
 out("token_request", "assertion", "\ngrant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=" + jws)
 claims = b64u(json.dumps({"iss": "family", "sub": "family", "aud": "https://id.example/token", "exp": 2000000000, "jti": "j1"}).encode())
 out("token_request", "assertion-kid", "\nclient_assertion=" + b64u(json.dumps({"alg": "ES256", "kid": "k1", "typ": "JWT"}).encode()) + "." + claims + ".c2ln")
+# Claims the checks accept at the target's NOW once the target signs them:
+# aud the issuer alone, exp within 10 minutes, a jti.
+claims = b64u(json.dumps({"iss": "family", "sub": "family", "aud": "https://id.example", "exp": 2000000000, "nbf": 1999999800, "jti": "j1"}).encode())
+out("token_request", "assertion-issuer",
+    "\nclient_id=family&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion="
+    + b64u(json.dumps({"alg": "ES256", "typ": "JWT"}).encode()) + "." + claims + ".c2ln")
 
 # --- WebAuthn ------------------------------------------------------------------
 CHALLENGE = bytes(range(1, 33))

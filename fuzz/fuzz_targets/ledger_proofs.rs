@@ -6,8 +6,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use sqin_ledger::{
-    consistency_proof, inclusion_proof, leaf_hash, root_at, verify_consistency,
-    verify_inclusion, Frontier, Hash, MemoryTree,
+    consistency_proof, inclusion_proof, leaf_hash, root_at, verify_consistency, verify_inclusion,
+    Frontier, Hash, MemoryTree,
 };
 
 fn hashes(bytes: &[u8]) -> Vec<Hash> {

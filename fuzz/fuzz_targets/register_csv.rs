@@ -17,8 +17,17 @@ fuzz_target!(|data: &[u8]| {
     for (line, row) in rows {
         assert!(line >= 2);
         assert!(ids.insert(row.register_id.clone()), "register_id twice");
-        assert_eq!(row.clone().validate(today).as_ref(), Ok(&row), "not canonical");
-        for field in [&row.register_id, &row.given_name, &row.family_name, &row.birthdate] {
+        assert_eq!(
+            row.clone().validate(today).as_ref(),
+            Ok(&row),
+            "not canonical"
+        );
+        for field in [
+            &row.register_id,
+            &row.given_name,
+            &row.family_name,
+            &row.birthdate,
+        ] {
             assert_eq!(field.trim(), field.as_str());
             assert!(!field.is_empty() && !field.chars().any(char::is_control));
         }

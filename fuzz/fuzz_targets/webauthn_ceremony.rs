@@ -1,13 +1,15 @@
-//! The passkey ceremonies end to end in `webauthn-rs`, configured as
-//! `sqin_webauthn::PasskeyService::new` configures it (RP ID and the one
-//! origin from the issuer, user verification required), with the ceremony
-//! state sqin stores between start and finish given a fixed challenge, so
-//! that mutated answers get past the challenge check to the attestation and
-//! signature checks.
+//! The passkey ceremonies end to end in `webauthn-rs`, on the relying party
+//! `sqin_webauthn::PasskeyService::new` builds (`sqin_webauthn::relying_party`:
+//! RP ID and the one origin from the issuer, user verification required),
+//! with the ceremony state sqin stores between start and finish given a
+//! fixed challenge, so that mutated answers get past the challenge check to
+//! the attestation and signature checks.
 //!
 //! Input: a `RegisterPublicKeyCredential` JSON (finished against a
-//! registration) or a `PublicKeyCredential` JSON (identified and finished
-//! against a discoverable authentication, with the passkey of the committed
+//! registration, as enrolment and the account page do) or a
+//! `PublicKeyCredential` JSON (identified and finished against a
+//! discoverable authentication, and finished against an authentication
+//! that names the credential, with the passkey of the committed
 //! registration seed as the stored credential, as `login.rs` does).
 #![no_main]
 
@@ -17,8 +19,8 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use url::Url;
 use webauthn_rs::prelude::{
-    DiscoverableAuthentication, Passkey, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, Uuid, Webauthn, WebauthnBuilder,
+    DiscoverableAuthentication, Passkey, PasskeyAuthentication, PasskeyRegistration,
+    PublicKeyCredential, RegisterPublicKeyCredential, Uuid, Webauthn,
 };
 
 /// base64url of 32 bytes 0x01..0x20: the fixed challenge of both states.
@@ -30,6 +32,7 @@ struct Fixture {
     webauthn: Webauthn,
     registration: PasskeyRegistration,
     authentication: DiscoverableAuthentication,
+    named: PasskeyAuthentication,
     passkey: Passkey,
 }
 
@@ -58,13 +61,7 @@ fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let issuer = Url::parse("https://id.example").expect("url");
-        let origin = Url::parse(&issuer.origin().ascii_serialization()).expect("origin");
-        let webauthn = WebauthnBuilder::new("id.example", &origin)
-            .expect("builder")
-            .rp_name("sqin")
-            .timeout(std::time::Duration::from_secs(300))
-            .build()
-            .expect("webauthn");
+        let webauthn = sqin_webauthn::relying_party(&issuer).expect("relying party");
         let user = Uuid::from_bytes([7; 16]);
         let (_, registration) = webauthn
             .start_passkey_registration(user, "fuzz", "Fuzz", None)
@@ -79,10 +76,15 @@ fn fixture() -> &'static Fixture {
         let passkey = webauthn
             .finish_passkey_registration(&seed, &registration)
             .expect("the registration seed is a valid registration");
+        let (_, named) = webauthn
+            .start_passkey_authentication(std::slice::from_ref(&passkey))
+            .expect("start named authentication");
+        let named = with_challenge(named);
         Fixture {
             webauthn,
             registration,
             authentication,
+            named,
             passkey,
         }
     })
@@ -91,7 +93,10 @@ fn fixture() -> &'static Fixture {
 fuzz_target!(|data: &[u8]| {
     let f = fixture();
     if let Ok(reg) = serde_json::from_slice::<RegisterPublicKeyCredential>(data) {
-        if let Ok(passkey) = f.webauthn.finish_passkey_registration(&reg, &f.registration) {
+        if let Ok(passkey) = f
+            .webauthn
+            .finish_passkey_registration(&reg, &f.registration)
+        {
             // What sqin stores, and reads back at every login.
             let stored = serde_json::to_string(&passkey).expect("passkey serialises");
             let back: Passkey = serde_json::from_str(&stored).expect("stored passkey parses");
@@ -105,7 +110,17 @@ fuzz_target!(|data: &[u8]| {
             f.authentication.clone(),
             &f.passkey,
         ) {
-            assert!(result.user_verified(), "a passkey login without user verification");
+            assert!(
+                result.user_verified(),
+                "a passkey login without user verification"
+            );
+            assert_eq!(result.cred_id(), f.passkey.cred_id());
+        }
+        if let Ok(result) = f.webauthn.finish_passkey_authentication(&cred, &f.named) {
+            assert!(
+                result.user_verified(),
+                "a passkey login without user verification"
+            );
             assert_eq!(result.cred_id(), f.passkey.cred_id());
         }
     }

@@ -12,6 +12,10 @@ pub use sqin_store::testing::TestDb;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod captured_logs;
+pub mod private_postgres;
+pub mod rp_script;
+
 pub struct TestServer {
     /// Where to send requests (the IP, so no resolver is involved).
     pub base: String,
@@ -251,6 +255,19 @@ impl TestServer {
             .timeout(std::time::Duration::from_secs(10))
             .resolve("localhost", self.addr)
             .build()
+            .unwrap()
+    }
+
+    /// The provider's discovery document (OIDC Discovery 1.0), as a relying
+    /// party reads it.
+    pub async fn discovery(&self) -> serde_json::Value {
+        self.client()
+            .get(self.url("/.well-known/openid-configuration"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
             .unwrap()
     }
 

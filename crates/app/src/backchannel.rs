@@ -98,7 +98,7 @@ pub async fn run(services: Services) {
             () = tokio::time::sleep(Duration::from_secs(2)) => {}
         }
         if let Err(e) = deliver_due(&services).await {
-            tracing::warn!(error = %e, "back-channel logout pass failed");
+            crate::jobs::pass_failed("back-channel logout pass failed", &e, false);
         }
     }
 }

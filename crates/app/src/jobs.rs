@@ -54,6 +54,19 @@ impl Jobs {
     }
 }
 
+/// A background pass failed. While the database is out of reach that is
+/// expected, and noted at debug level only (the store logs the loss and the
+/// return once each); anything else is logged, as an error when `serious`.
+pub(crate) fn pass_failed(what: &str, e: &(dyn std::error::Error + 'static), serious: bool) {
+    if sqin_store::health::report_cause(e) {
+        tracing::debug!(error = %e, "{what} (database unavailable)");
+    } else if serious {
+        tracing::error!(error = %e, "{what}");
+    } else {
+        tracing::warn!(error = %e, "{what}");
+    }
+}
+
 fn every(period: Duration) -> tokio::time::Interval {
     let mut tick = tokio::time::interval(period.max(Duration::from_millis(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -68,7 +81,7 @@ async fn key_refresh(services: Services) {
     loop {
         tick.tick().await;
         if let Err(e) = services.reload_keys().await {
-            tracing::warn!(error = %e, "could not reload signing keys");
+            pass_failed("could not reload signing keys", &e, false);
         }
     }
 }
@@ -91,19 +104,19 @@ async fn ledger_housekeeping(services: Services) {
         tokio::select! {
             _ = sequencer.tick() => {
                 if let Err(e) = sequence(&services).await {
-                    tracing::error!(error = %e, "could not sequence queued ledger entries");
+                    pass_failed("could not sequence queued ledger entries", &e, true);
                 }
             }
             _ = outbox.tick() => {
                 if let Err(e) = drain_outbox(&services).await {
-                    tracing::error!(error = %e, "could not move security events into the ledger");
+                    pass_failed("could not move security events into the ledger", &e, true);
                 }
             }
             _ = checkpoint.tick() => {
                 match publish_checkpoint(&services).await {
                     Ok(Some(size)) => tracing::info!(tree_size = size, "signed a ledger checkpoint"),
                     Ok(None) => {}
-                    Err(e) => tracing::error!(error = %e, "could not sign a ledger checkpoint"),
+                    Err(e) => pass_failed("could not sign a ledger checkpoint", &e, true),
                 }
                 // Witnesses cosign the latest checkpoint (one that refused or
                 // was down is asked again next time), in a task of its own so
@@ -120,7 +133,7 @@ async fn ledger_housekeeping(services: Services) {
                 match retention_pass(&services).await {
                     Ok(keys) if keys > 0 => tracing::info!(keys, "ledger retention purge destroyed data keys"),
                     Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "retention pass failed"),
+                    Err(e) => pass_failed("retention pass failed", &e, true),
                 }
             }
         }
@@ -191,7 +204,7 @@ async fn oidc_housekeeping(services: Services) {
     loop {
         tick.tick().await;
         if let Err(e) = oidc_housekeeping_pass(&services).await {
-            tracing::warn!(error = %e, "OIDC housekeeping failed");
+            pass_failed("OIDC housekeeping failed", &e, false);
         }
     }
 }
@@ -219,7 +232,7 @@ async fn revocation_feed(services: Services) {
     loop {
         tick.tick().await;
         if let Err(e) = refresh_revoked_tokens(&services).await {
-            tracing::warn!(error = %e, "could not refresh revoked access tokens");
+            pass_failed("could not refresh revoked access tokens", &e, false);
         }
     }
 }

@@ -12,7 +12,7 @@
 //!   the test server both call.
 //! - Orchestration that spans domain crates, one module per concern:
 //!   [`account`] (closing an account), [`staff`] (staff access),
-//!   [`complaints`], [`incidents`], [`retention`], [`backchannel`]
+//!   [`complaints`], [`corrections`], [`incidents`], [`retention`], [`backchannel`]
 //!   (delivering logout notices), [`witness`] (asking witnesses to cosign),
 //!   [`pia`] (the assessment the server runs under).
 //!
@@ -24,14 +24,19 @@
 
 pub mod account;
 pub mod backchannel;
+pub mod citizen_data;
 pub mod clients;
 pub mod clock;
 pub mod complaints;
+pub mod consent_notice;
+pub mod corrections;
+pub mod deployment;
 mod error;
 pub mod incidents;
 pub mod jobs;
 pub mod passkeys;
 pub mod pia;
+pub mod report;
 pub mod retention;
 mod services;
 pub mod settings;
@@ -39,6 +44,7 @@ pub mod staff;
 pub mod witness;
 
 pub use clock::{Clock, SystemClock};
+pub use deployment::Deployment;
 pub use error::{failed, AppError, AppResult, During};
 pub use services::{open, redact_url, Services};
 pub use settings::{KekSource, LedgerWitness, Settings};

@@ -3,10 +3,13 @@
 //! The PIA is not only a document: at start-up the server loads the
 //! inventory (the one built into the binary from the repository's
 //! `pia/inventory.toml`, or the one the deployment adopted, `pia_file`),
-//! refuses to start if it disagrees with what the code does (a claim, scope,
-//! stored element or ledger entry kind the PIA does not declare, or the
-//! reverse), and takes the ledger's retention periods from it. So the
-//! retention a reviewer reads is the retention the purge enforces.
+//! runs on it the same check CI runs ([`sqin_pia::Pia::check`]: everything
+//! but what needs the source tree), refuses to start if it finds anything
+//! (a forbidden subject, a retention out of bounds, access beyond need, an
+//! approval with no consultation, a claim, scope, stored element, storage
+//! location or ledger entry kind the PIA does not declare, or the reverse),
+//! and takes the ledger's retention periods from it. So the retention a
+//! reviewer reads is the retention the purge enforces.
 use std::path::{Path, PathBuf};
 
 use sqin_ledger_service::{EntryKind, Retention};
@@ -17,7 +20,8 @@ pub const BUILT_IN: &str = include_str!("../../../pia/inventory.toml");
 
 /// What the code does with personal information, as the PIA must declare it:
 /// every releasable claim, every scope with its claims, every stored element
-/// and every ledger entry kind with the element that sets its retention.
+/// with where the store keeps it, and every ledger entry kind with the
+/// element that sets its retention.
 pub fn declarations() -> CodeDeclarations {
     CodeDeclarations {
         claims: sqin_oidc::claims::all_claims()
@@ -36,6 +40,10 @@ pub fn declarations() -> CodeDeclarations {
         stored_elements: sqin_store::PERSONAL_DATA
             .iter()
             .map(|(id, _)| (*id).to_owned())
+            .collect(),
+        storage: sqin_store::PERSONAL_DATA
+            .iter()
+            .map(|(id, at)| ((*id).to_owned(), (*at).to_owned()))
             .collect(),
         ledger_kinds: EntryKind::PERSONAL
             .iter()
@@ -64,6 +72,13 @@ pub enum PiaLoadError {
         source_name: String,
         mismatches: Vec<String>,
     },
+    /// Both: everything the check found, at once.
+    #[error("the PIA inventory {source_name} is invalid: {error}\nand the code and the PIA inventory {source_name} disagree; sqin will not run under a PIA that does not describe it:\n{}", list(.mismatches))]
+    InvalidAndDisagrees {
+        source_name: String,
+        error: sqin_pia::PiaError,
+        mismatches: Vec<String>,
+    },
 }
 
 fn list(items: &[String]) -> String {
@@ -85,8 +100,19 @@ pub struct AdoptedPia {
 }
 
 /// Loads the PIA from `file`, or the built-in one, checks it against the
-/// code and derives the ledger's retention.
+/// code and derives the ledger's retention: what every command does at
+/// start-up.
 pub fn load(file: Option<&Path>) -> Result<AdoptedPia, PiaLoadError> {
+    load_checked(file, None)
+}
+
+/// [`load`], with the source-tree checks too when `source_tree` is given
+/// (`sqin pia check --source-tree DIR`): every file the inventory names
+/// exists under DIR and every test it names is a test there.
+pub fn load_checked(
+    file: Option<&Path>,
+    source_tree: Option<&Path>,
+) -> Result<AdoptedPia, PiaLoadError> {
     let (text, source_name, root) = match file {
         Some(path) => (
             std::fs::read_to_string(path).map_err(|source| PiaLoadError::Read {
@@ -107,12 +133,25 @@ pub fn load(file: Option<&Path>) -> Result<AdoptedPia, PiaLoadError> {
         error,
     };
     let pia = Pia::from_toml_str(&text, &root).map_err(invalid)?;
-    pia.validate_content().map_err(invalid)?;
-    let mismatches: Vec<String> = pia
-        .check_against(&declarations())
+    // The one check, as CI runs it; without a source tree, everything but
+    // the files.
+    let findings = pia.check(&declarations(), source_tree);
+    let mismatches: Vec<String> = findings
+        .mismatches
         .iter()
         .map(ToString::to_string)
         .collect();
+    if !findings.problems.is_empty() {
+        let error = sqin_pia::PiaError::Invalid(findings.problems);
+        if mismatches.is_empty() {
+            return Err(invalid(error));
+        }
+        return Err(PiaLoadError::InvalidAndDisagrees {
+            source_name,
+            error,
+            mismatches,
+        });
+    }
     if !mismatches.is_empty() {
         return Err(PiaLoadError::Disagrees {
             source_name,

@@ -41,6 +41,9 @@ pub struct Settings {
     pub jwks_uri_allow_private: bool,
     /// Extra CA certificates (PEM) for clients' `jwks_uri`.
     pub jwks_uri_ca_file: Option<PathBuf>,
+    /// Who runs the deployment, as citizens are told (the policy, the
+    /// pages' name and contacts).
+    pub deployment: crate::Deployment,
 }
 
 /// Where the key-encryption key lives.
@@ -93,6 +96,7 @@ impl Settings {
             ledger_witnesses: Vec::new(),
             jwks_uri_allow_private: false,
             jwks_uri_ca_file: None,
+            deployment: crate::Deployment::default(),
         }
     }
 

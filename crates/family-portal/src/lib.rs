@@ -93,12 +93,16 @@ impl Profile {
         }
     }
 
-    pub fn purpose(self) -> &'static str {
-        match self {
-            Profile::Family => {
-                "Demander une allocation pour la garde d'enfants / Apply for a childcare allowance"
+    /// Why it asks, in one language (the purposes of its entry in sqin's
+    /// register of relying parties, pia/inventory.toml).
+    pub fn purpose(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Profile::Family, Lang::Fr) => "Demander une allocation pour la garde d'enfants",
+            (Profile::Family, Lang::En) => "Apply for a childcare allowance",
+            (Profile::Revenue, Lang::Fr) => {
+                "Se connecter pour produire et suivre sa déclaration de revenus"
             }
-            Profile::Revenue => "Consulter son dossier fiscal / View one's tax file",
+            (Profile::Revenue, Lang::En) => "Sign in to file and follow one's income tax return",
         }
     }
 }

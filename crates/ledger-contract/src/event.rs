@@ -42,6 +42,9 @@ pub enum EntryKind {
     CodeRefused,
     /// A staff member opened the citizen's file.
     StaffAccess,
+    /// A step of a request the citizen made of the body about their own
+    /// information (a correction): asked, answered.
+    RightsRequest,
     /// Housekeeping: data keys past retention were destroyed.
     RetentionPurge,
     /// Housekeeping: a deleted account's data keys were destroyed.
@@ -59,7 +62,7 @@ pub enum EntryKind {
 
 impl EntryKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EntryKind; 16] = [
+    pub const ALL: [EntryKind; 17] = [
         Self::ConsentGranted,
         Self::ConsentRevoked,
         Self::ConsentExpired,
@@ -72,6 +75,7 @@ impl EntryKind {
         Self::SignCountRegression,
         Self::CodeRefused,
         Self::StaffAccess,
+        Self::RightsRequest,
         Self::RetentionPurge,
         Self::AccountShredded,
         Self::CheckpointKeyRotated,
@@ -80,7 +84,7 @@ impl EntryKind {
 
     /// The kinds whose entries carry a sealed personal part, and so have a
     /// retention period.
-    pub const PERSONAL: [EntryKind; 12] = [
+    pub const PERSONAL: [EntryKind; 13] = [
         Self::ConsentGranted,
         Self::ConsentRevoked,
         Self::ConsentExpired,
@@ -93,6 +97,7 @@ impl EntryKind {
         Self::SignCountRegression,
         Self::CodeRefused,
         Self::StaffAccess,
+        Self::RightsRequest,
     ];
 
     /// The snake_case name used in entries, the database and configuration.
@@ -110,6 +115,7 @@ impl EntryKind {
             Self::SignCountRegression => "sign_count_regression",
             Self::CodeRefused => "code_refused",
             Self::StaffAccess => "staff_access",
+            Self::RightsRequest => "rights_request",
             Self::RetentionPurge => "retention_purge",
             Self::AccountShredded => "account_shredded",
             Self::CheckpointKeyRotated => "checkpoint_key_rotated",
@@ -139,6 +145,7 @@ impl EntryKind {
             | Self::SignCountRegression
             | Self::CodeRefused => "ledger.security_record",
             Self::StaffAccess => "ledger.staff_access_record",
+            Self::RightsRequest => "ledger.request_record",
             Self::RetentionPurge
             | Self::AccountShredded
             | Self::CheckpointKeyRotated
@@ -159,6 +166,7 @@ impl EntryKind {
             | Self::ConsentExpired
             | Self::Disclosure => Category::Recipients,
             Self::StaffAccess => Category::StaffAccess,
+            Self::RightsRequest => Category::Requests,
             Self::SignIn
             | Self::PasskeyAdded
             | Self::PasskeyRemoved
@@ -188,6 +196,8 @@ pub enum Category {
     Recipients,
     /// "Who looked at my file".
     StaffAccess,
+    /// The citizen's requests to the body (corrections) and their steps.
+    Requests,
     /// Sign-ins and changes to the account's credentials.
     Security,
     /// The ledger's own retention and shredding records.
@@ -405,6 +415,28 @@ pub enum LedgerEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
     },
+    /// A step of a request the citizen made about their own information.
+    RightsRequest {
+        /// The internal account id; never written to the log.
+        #[serde(skip)]
+        citizen_id: String,
+        /// Which right: `correction`.
+        right: String,
+        /// The request's reference, as the citizen and staff know it.
+        reference: String,
+        /// `asked` (by the citizen) or `answered` (by the staff role it was
+        /// routed to).
+        step: String,
+        /// The element of the file concerned (its PIA id), never its value.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        element: Option<String>,
+        /// The staff role the request is routed to (a role of the PIA).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        routed_to: Option<String>,
+        /// For `answered`: `corrected` or `refused`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        outcome: Option<String>,
+    },
 }
 
 impl LedgerEvent {
@@ -423,6 +455,7 @@ impl LedgerEvent {
             Self::SignCountRegression { .. } => EntryKind::SignCountRegression,
             Self::CodeRefused { .. } => EntryKind::CodeRefused,
             Self::StaffAccess { .. } => EntryKind::StaffAccess,
+            Self::RightsRequest { .. } => EntryKind::RightsRequest,
         }
     }
 
@@ -440,7 +473,8 @@ impl LedgerEvent {
             | Self::Recovery { citizen_id, .. }
             | Self::SignCountRegression { citizen_id, .. }
             | Self::CodeRefused { citizen_id, .. }
-            | Self::StaffAccess { citizen_id, .. } => citizen_id,
+            | Self::StaffAccess { citizen_id, .. }
+            | Self::RightsRequest { citizen_id, .. } => citizen_id,
         }
     }
 

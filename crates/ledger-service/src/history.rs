@@ -241,7 +241,7 @@ async fn load(
 }
 
 /// Opens an entry's sealed part; `None` when its key was destroyed.
-fn open_details(
+pub(crate) fn open_details(
     entry: &Entry,
     keys: &HashMap<String, DataKey>,
 ) -> Result<Option<LedgerEvent>, LedgerServiceError> {

@@ -55,6 +55,7 @@ pub mod keychain;
 pub mod outbox;
 pub mod purge;
 pub mod retention;
+pub mod statistics;
 pub mod tree;
 pub mod verify;
 

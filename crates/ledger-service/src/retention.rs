@@ -16,7 +16,7 @@ use crate::event::EntryKind;
 ///
 /// The default equals the repository's PIA (a test keeps them equal) and
 /// serves tools and tests that have no PIA at hand: five years for consents,
-/// disclosures and staff accesses, two years for account security events,
+/// disclosures, staff accesses and the steps of requests, two years for account security events,
 /// one year for sign-ins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -45,6 +45,8 @@ pub struct Retention {
     pub code_refused: i64,
     /// Staff accesses to the citizen's file.
     pub staff_access: i64,
+    /// Steps of the citizen's requests (corrections).
+    pub rights_request: i64,
 }
 
 impl Default for Retention {
@@ -62,6 +64,7 @@ impl Default for Retention {
             sign_count_regression: 730,
             code_refused: 730,
             staff_access: 1825,
+            rights_request: 1825,
         }
     }
 }
@@ -86,6 +89,7 @@ impl Retention {
             EntryKind::SignCountRegression => self.sign_count_regression,
             EntryKind::CodeRefused => self.code_refused,
             EntryKind::StaffAccess => self.staff_access,
+            EntryKind::RightsRequest => self.rights_request,
             EntryKind::RetentionPurge
             | EntryKind::AccountShredded
             | EntryKind::CheckpointKeyRotated
@@ -109,6 +113,7 @@ impl Retention {
             sign_count_regression: days(EntryKind::SignCountRegression),
             code_refused: days(EntryKind::CodeRefused),
             staff_access: days(EntryKind::StaffAccess),
+            rights_request: days(EntryKind::RightsRequest),
         }
     }
 

@@ -37,6 +37,45 @@ pub enum AuthorizeError {
     /// The client address has started its budget of requests for now: tell
     /// the person to try again in `retry_after` seconds (no redirect).
     RateLimited { retry_after: i64 },
+    /// The storage failed before the redirect URI could be trusted: a
+    /// server failure, never a client's (503 with `Retry-After`). Once it
+    /// is trusted, a storage failure is instead a [`Self::Redirect`] with
+    /// `temporarily_unavailable` ([`unavailable_at`]).
+    Unavailable,
+    /// An internal failure (no randomness): 500, logged where it happened.
+    Internal,
+}
+
+/// Notes a storage failure met at the authorization endpoint: when the
+/// database is out of reach, at debug level only (the store logs the loss
+/// once, and its probe is started here); anything else is logged as an
+/// error.
+fn storage_failed(e: &(dyn std::error::Error + 'static)) {
+    if sqin_store::health::report_cause(e) {
+        tracing::debug!(error = %e, "database unavailable at the authorization endpoint");
+    } else {
+        tracing::error!(error = %e, "storage failed at the authorization endpoint");
+    }
+}
+
+/// A storage failure before the request's redirect URI is trusted.
+fn unavailable(e: &(dyn std::error::Error + 'static)) -> AuthorizeError {
+    storage_failed(e);
+    AuthorizeError::Unavailable
+}
+
+/// A storage failure once `req`'s redirect URI is trusted: the client is
+/// told at it (RFC 6749 4.1.2.1, `temporarily_unavailable`).
+fn unavailable_at(
+    req: &AuthRequestRecord,
+    e: &(dyn std::error::Error + 'static),
+) -> AuthorizeError {
+    storage_failed(e);
+    AuthorizeError::Redirect {
+        redirect_uri: req.redirect_uri.clone(),
+        state: req.state.clone(),
+        error: OAuthError::temporarily_unavailable(),
+    }
 }
 
 /// What the browser should see next.
@@ -58,6 +97,10 @@ pub enum Next {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentPrompt {
     pub request_id: String,
+    /// The relying party, so the page can say who else has access and why
+    /// (its entry of the PIA's register of relying parties).
+    pub client_id: String,
+    pub pia_entry: Option<String>,
     pub client_name: String,
     pub purpose: String,
     /// The name and purpose in French, when the registration has them.
@@ -161,6 +204,53 @@ pub async fn begin(
     now: i64,
 ) -> Result<AuthRequestRecord, AuthorizeError> {
     let no_redirect = |m: &str| AuthorizeError::NoRedirect(m.to_owned());
+    let client_id = requested_client_id(params)?;
+    let client = clients::get(conn, client_id)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .ok_or_else(|| no_redirect("the client is not registered with this provider"))?;
+    let mut record = validate(&client, params, provider.lifetimes.request, now)?;
+    if let Some(hint) = get(params, "id_token_hint") {
+        let fail = |d: &str| AuthorizeError::Redirect {
+            redirect_uri: record.redirect_uri.clone(),
+            state: record.state.clone(),
+            error: OAuthError::new(ErrorCode::InvalidRequest, d),
+        };
+        let claims = crate::logout::verify_id_token_hint(provider, hint)
+            .map_err(|_| fail("id_token_hint is not an ID token issued by this provider"))?;
+        if claims.get("aud").and_then(Value::as_str) != Some(client.client_id.as_str()) {
+            return Err(fail("id_token_hint was issued to another client"));
+        }
+        let hinted_sub = claims.get("sub").and_then(Value::as_str);
+        // A request about one citizen in particular: only that citizen's
+        // session may answer it (OIDC Core 3.1.2.1, 5.5.1).
+        match (record.subject_hint.as_deref(), hinted_sub) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(fail(
+                    "id_token_hint and the claims parameter name different subjects",
+                ))
+            }
+            (None, b) => record.subject_hint = b.map(str::to_owned),
+            _ => {}
+        }
+    }
+    if let Some(origin) = origin {
+        admit(conn, provider, origin, now)
+            .await
+            .map_err(|e| unavailable_at(&record, &e))?
+            .map_err(|retry_after| AuthorizeError::RateLimited { retry_after })?;
+    }
+    auth_requests::insert(conn, &record)
+        .await
+        .map_err(|e| unavailable_at(&record, &e))?;
+    Ok(record)
+}
+
+/// The first checks of an authorization request, before its client is
+/// looked up: no parameter is repeated, and `client_id` is there (and not
+/// absurdly long). An error here never redirects.
+pub fn requested_client_id(params: &[(String, String)]) -> Result<&str, AuthorizeError> {
+    let no_redirect = |m: &str| AuthorizeError::NoRedirect(m.to_owned());
     for name in SINGLE_VALUED {
         if params.iter().filter(|(k, _)| k == name).count() > 1 {
             // Which value is the redirect URI cannot be known: do not redirect.
@@ -173,11 +263,25 @@ pub async fn begin(
             "the client is not registered with this provider",
         ));
     }
-    let client = clients::get(conn, client_id)
-        .await
-        .map_err(|_| no_redirect("the service is temporarily unavailable"))?
-        .ok_or_else(|| no_redirect("the client is not registered with this provider"))?;
-    if let Some(why) = unavailable_for_sign_in(&client) {
+    Ok(client_id)
+}
+
+/// Every check of an authorization request once its client is known,
+/// except the `id_token_hint`'s signature (which needs the provider's
+/// keys; [`begin`] checks it next): the redirect URI, `state`, the bounds,
+/// response type and mode, scopes within the client's purpose, PKCE, prompt,
+/// `max_age` and the `claims` parameter. The request as it would be stored,
+/// pending for `ttl` seconds; its `subject_hint` is the `sub` the claims
+/// parameter names, if any. Pure: it is what `fuzz/fuzz_targets/authorize_request.rs`
+/// drives.
+pub fn validate(
+    client: &ClientRecord,
+    params: &[(String, String)],
+    ttl: i64,
+    now: i64,
+) -> Result<AuthRequestRecord, AuthorizeError> {
+    let no_redirect = |m: &str| AuthorizeError::NoRedirect(m.to_owned());
+    if let Some(why) = unavailable_for_sign_in(client) {
         return Err(no_redirect(why));
     }
     let redirect_uri =
@@ -340,7 +444,7 @@ pub async fn begin(
                     "the claims parameter must be a JSON object",
                 ));
             }
-            let allowed = allowed_claims(&client);
+            let allowed = allowed_claims(client);
             for target in ["id_token", "userinfo"] {
                 for (name, essential) in claims::requested_claims(Some(text), target) {
                     if !essential || allowed.contains(&name.as_str()) {
@@ -378,36 +482,9 @@ pub async fn begin(
     };
     // A request about one citizen in particular: only that citizen's
     // session may answer it (OIDC Core 3.1.2.1, 5.5.1).
-    let claimed_sub =
+    let subject_hint =
         requested_sub(claims_param.as_deref()).map_err(|d| fail(ErrorCode::InvalidRequest, d))?;
-    let hinted_sub = match get(params, "id_token_hint") {
-        None => None,
-        Some(hint) => {
-            let claims = crate::logout::verify_id_token_hint(provider, hint).map_err(|_| {
-                fail(
-                    ErrorCode::InvalidRequest,
-                    "id_token_hint is not an ID token issued by this provider",
-                )
-            })?;
-            if claims.get("aud").and_then(Value::as_str) != Some(client.client_id.as_str()) {
-                return Err(fail(
-                    ErrorCode::InvalidRequest,
-                    "id_token_hint was issued to another client",
-                ));
-            }
-            claims.get("sub").and_then(Value::as_str).map(str::to_owned)
-        }
-    };
-    let subject_hint = match (claimed_sub, hinted_sub) {
-        (Some(a), Some(b)) if a != b => {
-            return Err(fail(
-                ErrorCode::InvalidRequest,
-                "id_token_hint and the claims parameter name different subjects",
-            ))
-        }
-        (a, b) => a.or(b),
-    };
-    let record = AuthRequestRecord {
+    Ok(AuthRequestRecord {
         id: b64url(&random_bytes::<24>()?),
         client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.to_owned(),
@@ -421,19 +498,12 @@ pub async fn begin(
         ui_locales: get(params, "ui_locales").map(str::to_owned),
         claims: claims_param,
         created_at: now,
-        expires_at: now + provider.lifetimes.request,
+        expires_at: now + ttl,
         consumed_at: None,
         forced_login_at: None,
         stale_session: None,
         subject_hint,
-    };
-    if let Some(origin) = origin {
-        admit(conn, provider, origin, now).await?;
-    }
-    auth_requests::insert(conn, &record)
-        .await
-        .map_err(|_| no_redirect("the service is temporarily unavailable"))?;
-    Ok(record)
+    })
 }
 
 /// The part of an address that identifies one client: an IPv4 address, or
@@ -450,12 +520,14 @@ fn client_prefix(addr: IpAddr) -> Vec<u8> {
 
 /// Counts a new pending request against its address's budget, or refuses
 /// it. The bucket is a keyed hash: the address is not stored.
+/// Counts a pending request against its address's budget: `Ok(Err(s))`
+/// when the budget is spent, to be tried again in `s` seconds.
 async fn admit(
     conn: &mut Connection,
     provider: &Provider,
     origin: Origin,
     now: i64,
-) -> Result<(), AuthorizeError> {
+) -> Result<Result<(), i64>, sqin_store::StoreError> {
     let bucket = provider.form_key.sign(&[
         b"rate-limit\0authorize-requests-from\0",
         &client_prefix(origin.addr),
@@ -464,18 +536,9 @@ async fn admit(
         bucket: &bucket,
         limit: PENDING_REQUESTS_PER_ADDRESS,
     };
-    match rate_limits::hit(conn, &[budget], origin.window_secs, now).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(refused)) => Err(AuthorizeError::RateLimited {
-            retry_after: refused.retry_after,
-        }),
-        Err(e) => {
-            tracing::error!(error = %e, "rate limit unavailable");
-            Err(AuthorizeError::NoRedirect(
-                "the service is temporarily unavailable".into(),
-            ))
-        }
-    }
+    Ok(rate_limits::hit(conn, &[budget], origin.window_secs, now)
+        .await?
+        .map_err(|refused| refused.retry_after))
 }
 
 /// The `sub` value the claims parameter asks for (OIDC Core 5.5.1), in the
@@ -528,8 +591,9 @@ fn essential_acr_values(claims_param: Option<&str>) -> Option<Vec<String>> {
 }
 
 impl From<sqin_crypto::CryptoError> for AuthorizeError {
-    fn from(_: sqin_crypto::CryptoError) -> Self {
-        AuthorizeError::NoRedirect("the service is temporarily unavailable".into())
+    fn from(e: sqin_crypto::CryptoError) -> Self {
+        tracing::error!(error = %e, "no randomness at the authorization endpoint");
+        AuthorizeError::Internal
     }
 }
 
@@ -696,7 +760,7 @@ pub async fn next_step(
 ) -> Result<Next, AuthorizeError> {
     let req = auth_requests::find_open(conn, request_id, now)
         .await
-        .map_err(|_| AuthorizeError::NoRedirect("the service is temporarily unavailable".into()))?
+        .map_err(|e| unavailable(&e))?
         .ok_or_else(|| {
             AuthorizeError::NoRedirect(
                 "this sign-in request has expired or was already used; go back to the service and start again".into(),
@@ -704,7 +768,7 @@ pub async fn next_step(
         })?;
     let client = clients::get(conn, &req.client_id)
         .await
-        .map_err(|_| AuthorizeError::NoRedirect("the service is temporarily unavailable".into()))?
+        .map_err(|e| unavailable_at(&req, &e))?
         .ok_or_else(|| AuthorizeError::NoRedirect("the client is no longer registered".into()))?;
     if let Some(why) = unavailable_for_sign_in(&client) {
         return Err(AuthorizeError::NoRedirect(why.into()));
@@ -726,7 +790,7 @@ pub async fn next_step(
             s
         }
         _ if prompt_none => {
-            consume(conn, &req.id, now).await?;
+            consume(conn, &req, now).await?;
             return Ok(fail(
                 ErrorCode::LoginRequired,
                 "the citizen is not signed in",
@@ -741,9 +805,7 @@ pub async fn next_step(
                     now,
                 )
                 .await
-                .map_err(|_| {
-                    AuthorizeError::NoRedirect("the service is temporarily unavailable".into())
-                })?;
+                .map_err(|e| unavailable_at(&req, &e))?;
             }
             return Ok(Next::Login {
                 request_id: req.id.clone(),
@@ -757,7 +819,7 @@ pub async fn next_step(
     let prompt_consent = prompts(&req, "consent");
     let existing = consents::live(conn, &session.citizen_id, &client.client_id)
         .await
-        .map_err(|_| AuthorizeError::NoRedirect("the service is temporarily unavailable".into()))?;
+        .map_err(|e| unavailable_at(&req, &e))?;
     let covered = existing.as_ref().is_some_and(|c| {
         c.expires_at > now
             && wanted.iter().all(|w| c.claims.contains(w))
@@ -768,7 +830,7 @@ pub async fn next_step(
         return issue_code(conn, provider, &req, &client, session, consent_id, now).await;
     }
     if prompt_none {
-        consume(conn, &req.id, now).await?;
+        consume(conn, &req, now).await?;
         return Ok(fail(
             ErrorCode::ConsentRequired,
             "the citizen has not consented to this client's request",
@@ -776,6 +838,8 @@ pub async fn next_step(
     }
     Ok(Next::Consent(ConsentPrompt {
         request_id: req.id.clone(),
+        client_id: client.client_id.clone(),
+        pia_entry: client.pia_entry.clone(),
         client_name: client.name.clone(),
         purpose: client.purpose.clone(),
         client_name_fr: client.name_fr.clone(),
@@ -787,10 +851,14 @@ pub async fn next_step(
     }))
 }
 
-async fn consume(conn: &mut Connection, id: &str, now: i64) -> Result<(), AuthorizeError> {
-    auth_requests::consume(conn, id, now)
+async fn consume(
+    conn: &mut Connection,
+    req: &AuthRequestRecord,
+    now: i64,
+) -> Result<(), AuthorizeError> {
+    auth_requests::consume(conn, &req.id, now)
         .await
-        .map_err(|_| AuthorizeError::NoRedirect("the service is temporarily unavailable".into()))?;
+        .map_err(|e| unavailable_at(req, &e))?;
     Ok(())
 }
 
@@ -818,11 +886,9 @@ pub async fn decide(
             "this consent form is not valid for your session; go back to the service and start again".into(),
         ));
     }
-    let unavailable =
-        |_| AuthorizeError::NoRedirect("the service is temporarily unavailable".into());
     let req = auth_requests::find_open(conn, request_id, now)
         .await
-        .map_err(unavailable)?
+        .map_err(|e| unavailable(&e))?
         .ok_or_else(|| {
             AuthorizeError::NoRedirect(
                 "this sign-in request has expired or was already used; go back to the service and start again".into(),
@@ -830,13 +896,13 @@ pub async fn decide(
         })?;
     let client = clients::get(conn, &req.client_id)
         .await
-        .map_err(unavailable)?
+        .map_err(|e| unavailable_at(&req, &e))?
         .ok_or_else(|| AuthorizeError::NoRedirect("the client is no longer registered".into()))?;
     if let Some(why) = unavailable_for_sign_in(&client) {
         return Err(AuthorizeError::NoRedirect(why.into()));
     }
     if decision == Decision::Deny {
-        consume(conn, &req.id, now).await?;
+        consume(conn, &req, now).await?;
         return Ok(error_redirect(
             provider,
             &req.redirect_uri,
@@ -856,10 +922,10 @@ pub async fn decide(
         expires_at: now + provider.lifetimes.consent,
         revoked_at: None,
     };
-    let mut tx = begin_on(conn).await.map_err(unavailable)?;
+    let mut tx = begin_on(conn).await.map_err(|e| unavailable_at(&req, &e))?;
     consents::replace(&mut tx, &consent)
         .await
-        .map_err(unavailable)?;
+        .map_err(|e| unavailable_at(&req, &e))?;
     provider
         .ledger
         .record(
@@ -877,10 +943,7 @@ pub async fn decide(
             now,
         )
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "ledger append failed");
-            AuthorizeError::NoRedirect("the service is temporarily unavailable".into())
-        })?;
+        .map_err(|e| unavailable_at(&req, &e))?;
     let next = issue_code(
         &mut tx,
         provider,
@@ -891,7 +954,7 @@ pub async fn decide(
         now,
     )
     .await?;
-    tx.commit().await.map_err(|e| unavailable(e.into()))?;
+    tx.commit().await.map_err(|e| unavailable_at(&req, &e))?;
     match next {
         Next::Redirect(url) => Ok(url),
         _ => Err(AuthorizeError::NoRedirect("unexpected state".into())),
@@ -909,8 +972,6 @@ async fn issue_code(
     consent_id: Option<String>,
     now: i64,
 ) -> Result<Next, AuthorizeError> {
-    let unavailable =
-        |_| AuthorizeError::NoRedirect("the service is temporarily unavailable".into());
     let code = random_token()?;
     let offline = req.scope.split(' ').any(|s| s == "offline_access");
     let grant = GrantRecord {
@@ -934,10 +995,10 @@ async fn issue_code(
         revoked_at: None,
         revoked_reason: None,
     };
-    let mut tx = begin_on(conn).await.map_err(unavailable)?;
+    let mut tx = begin_on(conn).await.map_err(|e| unavailable_at(req, &e))?;
     if !auth_requests::consume(&mut tx, &req.id, now)
         .await
-        .map_err(unavailable)?
+        .map_err(|e| unavailable_at(req, &e))?
     {
         return Err(AuthorizeError::NoRedirect(
             "this sign-in request was already used".into(),
@@ -945,7 +1006,7 @@ async fn issue_code(
     }
     grants::insert_grant(&mut tx, &grant)
         .await
-        .map_err(unavailable)?;
+        .map_err(|e| unavailable_at(req, &e))?;
     grants::insert_code(
         &mut tx,
         &CodeRecord {
@@ -961,7 +1022,7 @@ async fn issue_code(
         },
     )
     .await
-    .map_err(unavailable)?;
+    .map_err(|e| unavailable_at(req, &e))?;
     provider
         .ledger
         .record(
@@ -976,11 +1037,8 @@ async fn issue_code(
             now,
         )
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "ledger append failed");
-            AuthorizeError::NoRedirect("the service is temporarily unavailable".into())
-        })?;
-    tx.commit().await.map_err(|e| unavailable(e.into()))?;
+        .map_err(|e| unavailable_at(req, &e))?;
+    tx.commit().await.map_err(|e| unavailable_at(req, &e))?;
     let mut pairs = vec![("code", code.expose())];
     if let Some(s) = req.state.as_deref() {
         pairs.push(("state", s));

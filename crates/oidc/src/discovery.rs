@@ -10,6 +10,14 @@ use crate::client::{AuthMethod, SubjectType};
 use crate::provider::{paths, Provider};
 use crate::token::GrantType;
 
+/// The algorithms a `private_key_jwt` client assertion may use (those
+/// `client_auth` verifies: asymmetric, never HMAC or `none`). Every
+/// endpoint that authenticates clients does it the same way, and RFC 8414
+/// 2 requires the list for each one that names `private_key_jwt`.
+const ASSERTION_ALGS: [&str; 9] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+];
+
 pub fn metadata(provider: &Provider) -> Value {
     let scopes: Vec<&str> = claims::SCOPES.iter().map(|s| s.name).collect();
     let mut claims_supported = vec![
@@ -48,9 +56,11 @@ pub fn metadata(provider: &Provider) -> Value {
         // `userinfo_signing_alg_values_supported` is absent on purpose.
         "id_token_signing_alg_values_supported": SigningAlg::ALL.map(SigningAlg::as_str),
         "token_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
-        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"],
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "revocation_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
+        "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims_supported,
         "claims_parameter_supported": true,

@@ -9,6 +9,9 @@ pub enum ErrorCode {
     UnsupportedResponseType,
     InvalidScope,
     ServerError,
+    /// The server cannot answer for now (its database is out of reach):
+    /// RFC 6749 4.1.2.1, and at the token endpoint a 503 with the same code.
+    TemporarilyUnavailable,
     LoginRequired,
     ConsentRequired,
     InteractionRequired,
@@ -30,6 +33,7 @@ impl ErrorCode {
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
             Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::LoginRequired => "login_required",
             Self::ConsentRequired => "consent_required",
             Self::InteractionRequired => "interaction_required",
@@ -80,6 +84,14 @@ impl OAuthError {
         Self::new(ErrorCode::InvalidScope, d)
     }
 
+    /// The database is out of reach: the client may try again shortly.
+    pub fn temporarily_unavailable() -> Self {
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the service is temporarily unavailable; try again in a few seconds",
+        )
+    }
+
     pub fn server_error() -> Self {
         Self::new(
             ErrorCode::ServerError,
@@ -107,10 +119,17 @@ pub fn sanitize_description(text: &str) -> String {
         .collect()
 }
 
-/// Internal failures become `server_error` for the client and are logged by
-/// the caller; their details never reach the response.
+/// Internal failures become `server_error` for the client and are logged
+/// here; their details never reach the response. A database out of reach is
+/// `temporarily_unavailable` instead (a 503 at the HTTP edge), noted at
+/// debug level only: the store logs the loss once, and its probe is started
+/// here.
 impl From<crate::OidcError> for OAuthError {
     fn from(e: crate::OidcError) -> Self {
+        if sqin_store::health::report_cause(&e) {
+            tracing::debug!(error = %e, "database unavailable");
+            return Self::temporarily_unavailable();
+        }
         tracing::error!(error = %e, "internal error in an OAuth endpoint");
         Self::server_error()
     }

@@ -5,7 +5,10 @@
 //! [`Mismatch`]. Each direction matters: a claim the code can release that the
 //! PIA does not declare is an undeclared disclosure; a claim the PIA declares
 //! that the code cannot release means the PIA describes a system that does not
-//! exist. Planned elements are exempt in both directions until they land.
+//! exist. A planned element may be missing from the code until it lands, but
+//! once the code stores or releases it, it is no longer planned: saying so
+//! would exempt it from the check. Where the code says it keeps each element
+//! is compared with the PIA's `storage`.
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -22,6 +25,12 @@ pub struct CodeDeclarations {
     pub scopes: Vec<(String, Vec<String>)>,
     /// Ids of the elements the code persists (`citizen.email`, ...).
     pub stored_elements: Vec<String>,
+    /// Where the code keeps them: `(element, location)`, a location being
+    /// `table.column` or `table.*` (a whole row), as `sqin_store::PERSONAL_DATA`
+    /// declares them. An element may be in several places; the PIA's
+    /// `storage` must be one of them (`ledger` is any `ledger_*` table). An
+    /// element with no location listed here is not compared.
+    pub storage: Vec<(String, String)>,
     /// Each kind of consent-ledger entry with a personal part, and the
     /// element whose retention the code enforces on it: `(kind, element)`.
     pub ledger_kinds: Vec<(String, String)>,
@@ -55,6 +64,16 @@ pub enum Mismatch {
     ElementStoredContraryToPia { element: String, storage: String },
     /// The PIA says an element is stored; the code does not declare it.
     ElementNotInCode { element: String, storage: String },
+    /// The PIA keeps an element somewhere the code does not.
+    StorageDiffers {
+        element: String,
+        pia: String,
+        code: Vec<String>,
+    },
+    /// The code stores an element the PIA marks planned.
+    PlannedButStored { element: String },
+    /// The code releases a claim whose element the PIA marks planned.
+    PlannedButReleased { claim: String, element: String },
     /// A ledger entry kind's element is missing, planned, or not kept in the
     /// ledger.
     LedgerKindNotInPia { kind: String, element: String },
@@ -109,6 +128,19 @@ impl fmt::Display for Mismatch {
                 f,
                 "pia/inventory.toml says `{element}` is stored in {storage}, but the code does not declare it (mark it planned if it has not landed)"
             ),
+            Mismatch::StorageDiffers { element, pia, code } => write!(
+                f,
+                "pia/inventory.toml says `{element}` is kept in storage = \"{pia}\", but the code keeps it in {}",
+                code.join(", ")
+            ),
+            Mismatch::PlannedButStored { element } => write!(
+                f,
+                "the code stores `{element}` but pia/inventory.toml marks it planned: it has landed, so remove `planned` and let the check see it"
+            ),
+            Mismatch::PlannedButReleased { claim, element } => write!(
+                f,
+                "the code releases claim `{claim}` but pia/inventory.toml marks its element `{element}` planned: it has landed, so remove `planned`"
+            ),
             Mismatch::LedgerKindNotInPia { kind, element } => write!(
                 f,
                 "the ledger writes `{kind}` entries under element `{element}`, which pia/inventory.toml lacks, marks planned, or does not keep in storage = \"ledger\""
@@ -138,6 +170,24 @@ fn sorted(v: &[String]) -> Vec<String> {
     set.into_iter().cloned().collect()
 }
 
+/// Whether the PIA's `storage` names a place where the code keeps the
+/// element: the same `table.column`, a column of a row the code keeps whole
+/// (`table.*`) or the reverse, or `ledger` for a table of the ledger.
+fn location_matches(pia: &str, code: &str) -> bool {
+    let Some((code_table, code_column)) = code.split_once('.') else {
+        return pia == code;
+    };
+    if pia == "ledger" {
+        return code_table.starts_with("ledger_");
+    }
+    match pia.split_once('.') {
+        Some((table, column)) => {
+            table == code_table && (column == code_column || column == "*" || code_column == "*")
+        }
+        None => false,
+    }
+}
+
 pub(crate) fn check(inv: &Inventory, declared: &CodeDeclarations) -> Vec<Mismatch> {
     let mut out = Vec::new();
 
@@ -163,6 +213,12 @@ pub(crate) fn check(inv: &Inventory, declared: &CodeDeclarations) -> Vec<Mismatc
     for (claim, (element, planned)) in &pia_claims {
         if !planned && !code_claims.contains(claim) {
             out.push(Mismatch::ClaimNotInCode {
+                claim: (*claim).to_owned(),
+                element: (*element).to_owned(),
+            });
+        }
+        if *planned && code_claims.contains(claim) {
+            out.push(Mismatch::PlannedButReleased {
                 claim: (*claim).to_owned(),
                 element: (*element).to_owned(),
             });
@@ -204,7 +260,8 @@ pub(crate) fn check(inv: &Inventory, declared: &CodeDeclarations) -> Vec<Mismatc
         }
     }
 
-    // Stored elements, both directions; planned elements are exempt.
+    // Stored elements, both directions; a planned element may be missing
+    // from the code, never stored by it.
     let stored: BTreeSet<&str> = declared
         .stored_elements
         .iter()
@@ -215,12 +272,30 @@ pub(crate) fn check(inv: &Inventory, declared: &CodeDeclarations) -> Vec<Mismatc
             None => out.push(Mismatch::ElementNotInPia {
                 element: (*id).to_owned(),
             }),
-            Some(e) if e.planned => {}
+            Some(e) if e.planned => out.push(Mismatch::PlannedButStored {
+                element: e.id.clone(),
+            }),
             Some(e) if !e.is_stored() => out.push(Mismatch::ElementStoredContraryToPia {
                 element: e.id.clone(),
                 storage: e.storage.clone(),
             }),
-            Some(_) => {}
+            Some(e) => {
+                let places: Vec<String> = sorted(
+                    &declared
+                        .storage
+                        .iter()
+                        .filter(|(id, _)| *id == e.id)
+                        .map(|(_, at)| at.clone())
+                        .collect::<Vec<_>>(),
+                );
+                if !places.is_empty() && !places.iter().any(|p| location_matches(&e.storage, p)) {
+                    out.push(Mismatch::StorageDiffers {
+                        element: e.id.clone(),
+                        pia: e.storage.clone(),
+                        code: places,
+                    });
+                }
+            }
         }
     }
     for e in &inv.elements {

@@ -7,14 +7,24 @@
 //! law's obligations mapped to artifacts, controls and tests. This crate:
 //!
 //! - loads it into a typed model that refuses unknown keys ([`Pia::load`]);
-//! - validates it: references resolve, retention periods parse, every
-//!   obligation row is mapped once, every artifact and test exists
-//!   ([`Pia::validate`]);
+//! - validates it: references resolve, retention periods parse and stay
+//!   within the law's and the PIA's bounds, access follows need to know, no
+//!   entry touches a forbidden subject ([`forbidden`]), the risks name their
+//!   control and test, `approved` rests on a recorded consultation, every
+//!   obligation row is mapped once ([`Pia::content_problems`]); and, with the
+//!   source tree, every artifact exists and every named test is a test
+//!   ([`Pia::source_problems`]);
 //! - compares it with what the code declares (claims, scopes, stored
-//!   elements), in both directions, so CI fails when code and PIA disagree
-//!   ([`Pia::check_against`]);
+//!   elements and where they are kept), in both directions, so CI fails when
+//!   code and PIA disagree ([`Pia::check_against`]);
+//! - runs all of it as one check, the one CI, `sqin pia check` and the
+//!   server's start-up call ([`Pia::check`]);
 //! - answers retention questions for purge jobs ([`Pia::retention_for`]);
-//! - renders the document a reviewer reads ([`Pia::render_markdown`]).
+//! - renders the document a reviewer reads ([`Pia::render_markdown`]), and
+//!   the whole assessment as one self-contained HTML file with its data-flow
+//!   diagram ([`Pia::render_html`], [`html`]);
+//! - says what changed between two versions, each widening flagged, and
+//!   which widenings no consultation covers ([`diff`]).
 //!
 //! It depends on no other sqin crate and on no web framework: the server
 //! passes its declarations in, so the dependency points from code to PIA.
@@ -57,11 +67,19 @@
     )
 )]
 
+mod assessment;
 mod check;
+mod dataflow;
+pub mod diff;
+mod facts;
+pub mod forbidden;
 mod governance;
+pub mod html;
 pub mod model;
 mod render;
 mod retention;
+mod rules;
+mod source;
 mod validate;
 
 #[cfg(test)]
@@ -71,12 +89,17 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use check::{CodeDeclarations, Mismatch};
+pub use diff::{widenings_without_consultation, Change};
+pub use html::Lang;
 pub use model::{
-    Access, AccessKind, Category, Destruction, DocumentStatus, Element, Inventory, Meta,
-    Obligation, ObligationStatus, Processor, Purpose, RelyingParty, Role, RoleKind, Scope,
-    Sensitivity,
+    Access, AccessKind, Category, Consultation, ConsultationDecision, ConsultationStatus,
+    Destruction, DocumentStatus, Element, ForbiddenException, ForbiddenSubject, Inventory, Meta,
+    Obligation, ObligationStatus, Processor, Purpose, RelyingParty, RetentionRule, Risk,
+    RiskStatus, Role, RoleKind, Scope, Sensitivity,
 };
 pub use retention::{Condition, IsoDuration, Retention, RetentionError};
+pub use rules::{LAW_FLOORS, RETENTION_CEILING};
+pub use source::TEST_MACROS;
 pub use validate::OBLIGATION_ROWS;
 
 /// The file [`Pia::load`] reads inside the PIA directory.
@@ -117,6 +140,38 @@ pub struct Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.at, self.message)
+    }
+}
+
+/// What [`Pia::check`] found: the inventory's own problems, and where it
+/// and the code disagree. Empty when the PIA may be run under.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    pub problems: Vec<Problem>,
+    pub mismatches: Vec<Mismatch>,
+}
+
+impl Findings {
+    pub fn is_empty(&self) -> bool {
+        self.problems.is_empty() && self.mismatches.is_empty()
+    }
+
+    /// Every finding, one line each: problems first, then mismatches.
+    pub fn lines(&self) -> Vec<String> {
+        self.problems
+            .iter()
+            .map(ToString::to_string)
+            .chain(self.mismatches.iter().map(ToString::to_string))
+            .collect()
+    }
+}
+
+impl fmt::Display for Findings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for line in self.lines() {
+            writeln!(f, "  - {line}")?;
+        }
+        Ok(())
     }
 }
 
@@ -170,15 +225,41 @@ impl Pia {
         &self.repo_root
     }
 
-    /// Every problem found, grouped by table; empty when the inventory is valid.
+    /// Every problem found, the files included (resolved against
+    /// [`Pia::repo_root`]); empty when the inventory is valid.
     pub fn problems(&self) -> Vec<Problem> {
-        validate::problems(&self.inventory, &self.repo_root)
+        let mut problems = self.content_problems();
+        problems.extend(self.source_problems(&self.repo_root));
+        problems
     }
 
-    /// Like [`Pia::problems`], without looking for the files the inventory
-    /// names: for a server that carries its PIA but not the repository.
+    /// Every problem that needs no source tree: what the server checks at
+    /// start-up, since it carries its PIA but not the repository.
     pub fn content_problems(&self) -> Vec<Problem> {
         validate::content_problems(&self.inventory)
+    }
+
+    /// The problems with the files the inventory names, resolved against
+    /// `source_tree`: a missing artifact, see-also, s. 70.1 assessment,
+    /// consultation record or control, and a named test that is not a test
+    /// of its file.
+    pub fn source_problems(&self, source_tree: &Path) -> Vec<Problem> {
+        source::problems(&self.inventory, source_tree)
+    }
+
+    /// The whole check, the same everywhere: the content problems, the
+    /// source-tree problems when `source_tree` is given (CI, `sqin pia check
+    /// --source-tree DIR`), and the disagreements with the code. The server
+    /// calls it with no source tree at start-up.
+    pub fn check(&self, declared: &CodeDeclarations, source_tree: Option<&Path>) -> Findings {
+        let mut problems = self.content_problems();
+        if let Some(root) = source_tree {
+            problems.extend(self.source_problems(root));
+        }
+        Findings {
+            problems,
+            mismatches: self.check_against(declared),
+        }
     }
 
     /// `Ok` when [`Pia::content_problems`] finds nothing.
@@ -202,7 +283,8 @@ impl Pia {
     }
 
     /// Differences between the PIA and what the code declares, in both
-    /// directions; planned elements are exempt. Empty when they agree.
+    /// directions; a planned element may be missing from the code, but not
+    /// stored or released by it. Empty when they agree.
     pub fn check_against(&self, declared: &CodeDeclarations) -> Vec<Mismatch> {
         check::check(&self.inventory, declared)
     }
@@ -232,10 +314,35 @@ impl Pia {
         render::render(&self.inventory)
     }
 
-    /// The governance rules (`governance.md`) with their generated staff
-    /// roles section brought up to date from the inventory; `None` when the
-    /// text lacks the section's markers.
+    /// The complete assessment as one self-contained HTML document (inline
+    /// CSS, no script, the data-flow diagram as inline SVG) in `lang`.
+    pub fn render_html(&self, lang: Lang) -> String {
+        html::render(&self.inventory, lang, &html::Style::Inline)
+    }
+
+    /// What changed from `older` to this version, each widening flagged.
+    pub fn diff_from(&self, older: &Pia) -> Vec<Change> {
+        diff::diff(&older.inventory, &self.inventory)
+    }
+
+    /// The governance rules (`governance.md`) with their generated
+    /// sections (the staff roles, the access through the life cycle, the
+    /// retention table) brought up to date from the inventory; `None` when
+    /// the text lacks the staff roles' markers or a section's markers are
+    /// out of order.
     pub fn sync_governance(&self, governance_md: &str) -> Option<String> {
-        governance::with_block(governance_md, &governance::roles_block(&self.inventory))
+        governance::sync(governance_md, &self.inventory)
+    }
+
+    /// The assessment (`assessment.md`) with its generated risk table
+    /// brought up to date from the `[[risk]]` entries; `None` when the text
+    /// lacks the table's markers.
+    pub fn sync_assessment(&self, assessment_md: &str) -> Option<String> {
+        governance::with_block_between(
+            assessment_md,
+            assessment::BEGIN,
+            assessment::END,
+            &assessment::risks_block(&self.inventory),
+        )
     }
 }

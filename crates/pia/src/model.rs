@@ -24,6 +24,24 @@ pub struct Inventory {
     pub processors: Vec<Processor>,
     #[serde(default, rename = "obligation")]
     pub obligations: Vec<Obligation>,
+    /// The assessment's risks (step 3), each with its control and test.
+    #[serde(default, rename = "risk")]
+    pub risks: Vec<Risk>,
+    /// The committee's consultations (A-2.1 s. 63.5 para. 2), as recorded.
+    #[serde(default, rename = "consultation")]
+    pub consultations: Vec<Consultation>,
+    /// The PIA's own floors and ceilings on retention, per kind of element.
+    #[serde(default, rename = "retention_rule")]
+    pub retention_rules: Vec<RetentionRule>,
+    /// Subjects the PIA forbids on top of the compiled-in ones
+    /// ([`crate::forbidden::SUBJECTS`]); it cannot remove any of those.
+    #[serde(default, rename = "forbidden_subject")]
+    pub forbidden_subjects: Vec<ForbiddenSubject>,
+    /// Deliberate exceptions to a forbidden subject, each citing a
+    /// consultation; refused anyway unless sqin-pia is built with the
+    /// `forbidden-exceptions` feature.
+    #[serde(default, rename = "forbidden_exception")]
+    pub forbidden_exceptions: Vec<ForbiddenException>,
 }
 
 /// Who is accountable for the assessment and how current it is.
@@ -185,6 +203,16 @@ pub enum Category {
 }
 
 impl Category {
+    /// Every category: the schema's closed list.
+    pub const ALL: [Category; 6] = [
+        Category::Identity,
+        Category::Contact,
+        Category::Authentication,
+        Category::Consent,
+        Category::Audit,
+        Category::Technical,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Category::Identity => "identity",
@@ -312,7 +340,11 @@ pub struct RelyingParty {
     /// The entry's id: clients name it (`pia_entry`); a demonstration
     /// client's `client_id` is the same.
     pub id: String,
+    /// Its name (English).
     pub name: String,
+    /// The same name in French, when it differs.
+    #[serde(default)]
+    pub name_fr: String,
     /// The public body that runs it.
     pub body: String,
     /// Its registered purpose, as shown to the citizen (English).
@@ -320,7 +352,12 @@ pub struct RelyingParty {
     /// The same purpose in French.
     #[serde(default)]
     pub purpose_fr: String,
+    /// What allows the disclosure to it, as the consent page tells the
+    /// citizen (English).
     pub legal_basis: String,
+    /// The same legal basis in French.
+    #[serde(default)]
+    pub legal_basis_fr: String,
     /// Scopes it may be registered for.
     pub scopes: Vec<String>,
     /// The claims its purpose needs; nothing else is released to it.
@@ -422,6 +459,170 @@ impl DocumentStatus {
             DocumentStatus::Approved => "approved",
         }
     }
+}
+
+/// One risk of the assessment (pia/assessment.md, step 3): rated before and
+/// after its measures, with the code that controls it and the test that
+/// shows the control works.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Risk {
+    /// `R1`, `R2`...: what the assessment's prose and the threat model cite.
+    pub id: String,
+    pub title: String,
+    /// Likelihood and severity before the measures, 1 to 4 each.
+    pub likelihood: u8,
+    pub impact: u8,
+    /// The main measures, in a line.
+    pub measures: String,
+    /// Likelihood and severity once the measures are in place.
+    pub residual_likelihood: u8,
+    pub residual_impact: u8,
+    /// The code that controls it: a path from the repository root
+    /// (`crates/oidc/src/subject.rs`).
+    pub control: String,
+    /// `path/to/file.rs::test_name`: the test that shows the control works.
+    pub test: String,
+    pub status: RiskStatus,
+    /// What will finish it; required unless mitigated or closed.
+    #[serde(default)]
+    pub issue: Option<String>,
+}
+
+impl Risk {
+    /// Likelihood × severity before the measures.
+    pub fn level(&self) -> u32 {
+        u32::from(self.likelihood) * u32::from(self.impact)
+    }
+
+    /// Likelihood × severity once the measures are in place.
+    pub fn residual_level(&self) -> u32 {
+        u32::from(self.residual_likelihood) * u32::from(self.residual_impact)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RiskStatus {
+    /// Its measures are not in place yet.
+    Open,
+    /// Some of its measures are in place, others planned.
+    Partial,
+    /// Its measures are in place; the residual level stands.
+    Mitigated,
+    /// It no longer applies (what caused it was removed).
+    Closed,
+}
+
+impl RiskStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskStatus::Open => "open",
+            RiskStatus::Partial => "partial",
+            RiskStatus::Mitigated => "mitigated",
+            RiskStatus::Closed => "closed",
+        }
+    }
+}
+
+/// One consultation of the committee on access to information and the
+/// protection of personal information, as `consultations.md` records it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consultation {
+    /// `C1`, `C2`...
+    pub id: String,
+    /// `YYYY-MM-DD`: when it was (or is to be) held.
+    pub date: String,
+    /// The `meta.revision` of the assessment presented.
+    pub revision: String,
+    /// The stage of the project, in words.
+    pub stage: String,
+    pub status: ConsultationStatus,
+    /// What the committee decided, once held.
+    #[serde(default)]
+    pub decision: Option<ConsultationDecision>,
+    /// Where it is recorded: a path from the repository root, optionally
+    /// with a `#fragment` (`pia/consultations.md#consultation-1`).
+    pub record: String,
+    /// The entries it was consulted on (`element citizen.email`,
+    /// `relying_party health-card`, `purpose enrolment`...), each covering
+    /// every change to that entry, or single changes by the keys
+    /// `sqin pia diff` prints (`rp-claim-added:health-card:birthdate`).
+    #[serde(default)]
+    pub covers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsultationStatus {
+    /// Prepared, not held yet.
+    Planned,
+    /// Held; its record holds the committee's recommendations.
+    Held,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsultationDecision {
+    /// The committee approved the assessment at this revision.
+    Approved,
+    /// The committee took note and asked for changes or a new consultation.
+    Noted,
+    /// The committee refused it.
+    Refused,
+}
+
+/// The PIA's own bounds on how long a kind of element is kept. An element
+/// is of the rule's kind when its category is `category`, or its id matches
+/// one of `elements` (`ledger.*` matches every id that starts `ledger.`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionRule {
+    pub id: String,
+    #[serde(default)]
+    pub category: Option<Category>,
+    #[serde(default)]
+    pub elements: Vec<String>,
+    /// The shortest period an element of this kind may be kept once its
+    /// trigger occurs (an ISO 8601 duration).
+    #[serde(default)]
+    pub floor: Option<String>,
+    /// The longest.
+    pub ceiling: String,
+    /// Why: the law, the retention schedule, or the PIA's own reasoning.
+    pub reason: String,
+}
+
+/// A subject the PIA forbids in addition to the compiled-in ones.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForbiddenSubject {
+    /// A new id, or the id of a compiled-in subject to add terms to.
+    pub id: String,
+    pub title: String,
+    /// Words and phrases, French or English: `religi*` is a stem (every
+    /// word that starts so), `party member` a phrase. Case and accents do
+    /// not matter.
+    pub terms: Vec<String>,
+    /// A profiling purpose: matched against purposes only.
+    #[serde(default)]
+    pub profiling: bool,
+}
+
+/// A deliberate exception to a forbidden subject, for one entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForbiddenException {
+    /// The forbidden subject's id.
+    pub subject: String,
+    /// The entry it covers, as problems name it: `element`, `purpose`,
+    /// `scope` or `relying_party`, and its id.
+    pub table: String,
+    pub id: String,
+    /// The `[[consultation]]` that decided it.
+    pub consultation: String,
+    pub reason: String,
 }
 
 impl Element {

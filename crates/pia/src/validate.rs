@@ -1,5 +1,6 @@
 //! The inventory's internal rules. Each check adds a [`Problem`] naming the
-//! entry and what is wrong, so one run lists everything to fix.
+//! entry and what is wrong, so one run lists everything to fix. Nothing here
+//! reads a file: what needs the source tree is in [`crate::source`].
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
 use std::path::{Component, Path};
@@ -39,17 +40,18 @@ fn element_at(id: &str) -> String {
     format!("element `{id}`")
 }
 
-/// Everything [`problems`] checks except that the files the inventory names
-/// exist.
+/// Everything about the inventory that needs no source tree: references,
+/// required fields, the form of every path and test it names, and the rules
+/// of [`crate::rules`] and [`crate::forbidden`]. The files themselves are
+/// looked for by [`crate::source`].
 pub(crate) fn content_problems(inv: &Inventory) -> Vec<Problem> {
-    problems_in(inv, None)
+    let mut problems = problems_in(inv);
+    crate::rules::problems(inv, &mut problems);
+    crate::forbidden::problems(inv, &mut problems);
+    problems
 }
 
-pub(crate) fn problems(inv: &Inventory, root: &Path) -> Vec<Problem> {
-    problems_in(inv, Some(root))
-}
-
-fn problems_in(inv: &Inventory, root: Option<&Path>) -> Vec<Problem> {
+fn problems_in(inv: &Inventory) -> Vec<Problem> {
     let mut r = Report {
         problems: Vec::new(),
     };
@@ -152,8 +154,8 @@ fn problems_in(inv: &Inventory, root: Option<&Path>) -> Vec<Problem> {
 
     scopes(inv, &claims, &mut r);
     relying_parties(inv, &mut r);
-    processors(inv, &elements, root, &mut r);
-    obligations(inv, root, &mut r);
+    processors(inv, &elements, &mut r);
+    obligations(inv, &mut r);
     r.problems
 }
 
@@ -436,7 +438,7 @@ fn relying_parties(inv: &Inventory, r: &mut Report) {
     }
 }
 
-fn processors(inv: &Inventory, elements: &BTreeSet<&str>, root: Option<&Path>, r: &mut Report) {
+fn processors(inv: &Inventory, elements: &BTreeSet<&str>, r: &mut Report) {
     for p in &inv.processors {
         let at = format!("processor `{}`", p.id);
         for (field, value) in [
@@ -453,7 +455,7 @@ fn processors(inv: &Inventory, elements: &BTreeSet<&str>, root: Option<&Path>, r
             }
         }
         match (&p.assessment, p.outside_quebec) {
-            (Some(path), _) => check_path(&at, "assessment", path, root, r),
+            (Some(path), _) => check_path(&at, "assessment", path, r),
             (None, true) => r.add(
                 &at,
                 "is outside Québec: name its privacy impact assessment (A-2.1 s. 70.1) in `assessment`",
@@ -463,7 +465,7 @@ fn processors(inv: &Inventory, elements: &BTreeSet<&str>, root: Option<&Path>, r
     }
 }
 
-fn obligations(inv: &Inventory, root: Option<&Path>, r: &mut Report) {
+fn obligations(inv: &Inventory, r: &mut Report) {
     let mut seen: BTreeMap<u32, usize> = BTreeMap::new();
     for o in &inv.obligations {
         let at = format!("obligation row {}", o.row);
@@ -486,9 +488,9 @@ fn obligations(inv: &Inventory, root: Option<&Path>, r: &mut Report) {
         ] {
             r.required(&at, field, value);
         }
-        check_path(&at, "artifact", &o.artifact, root, r);
+        check_path(&at, "artifact", &o.artifact, r);
         for p in &o.see_also {
-            check_path(&at, "see_also", p, root, r);
+            check_path(&at, "see_also", p, r);
         }
         let has_issue = o.issue.as_deref().is_some_and(|i| !i.trim().is_empty());
         if o.test == "planned" {
@@ -499,7 +501,7 @@ fn obligations(inv: &Inventory, root: Option<&Path>, r: &mut Report) {
                 r.add(&at, "is marked implemented but its test is only planned");
             }
         } else {
-            check_test(&at, &o.test, root, r);
+            check_test(&at, &o.test, r);
         }
         if o.status != ObligationStatus::Implemented && !has_issue {
             r.add(
@@ -527,60 +529,42 @@ fn obligations(inv: &Inventory, root: Option<&Path>, r: &mut Report) {
     }
 }
 
-/// A path inside the repository (no absolute path, no `..`) that exists.
-fn check_path(at: &str, field: &str, path: &str, root: Option<&Path>, r: &mut Report) {
+/// A path inside the repository: relative, without `..` (whether it exists
+/// is for [`crate::source`]).
+fn check_path(at: &str, field: &str, path: &str, r: &mut Report) {
+    if let Some(message) = path_form(field, path) {
+        r.add(at, message);
+    }
+}
+
+/// Why `path` is not a relative path inside the repository, if it is not.
+pub(crate) fn path_form(field: &str, path: &str) -> Option<String> {
     let p = Path::new(path);
-    if path.is_empty()
+    let outside = path.is_empty()
         || p.is_absolute()
         || p.components()
-            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
-        r.add(
-            at,
-            format!("{field} {path:?} must be a relative path inside the repository"),
-        );
-        return;
-    }
-    if root.is_some_and(|root| !root.join(p).exists()) {
-        r.add(
-            at,
-            format!("{field} {path:?} does not exist (relative to the repository root)"),
-        );
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+    outside.then(|| format!("{field} {path:?} must be a relative path inside the repository"))
+}
+
+/// `path/to/file.rs::test_name`, with a path inside the repository.
+fn check_test(at: &str, test: &str, r: &mut Report) {
+    if let Some(message) = test_form(test) {
+        r.add(at, message);
     }
 }
 
-/// `path/to/file.rs::test_name`: the file exists and defines `fn test_name`.
-fn check_test(at: &str, test: &str, root: Option<&Path>, r: &mut Report) {
+/// Why `test` is not `path/to/file.rs::test_name`, if it is not.
+pub(crate) fn test_form(test: &str) -> Option<String> {
     let Some((file, name)) = test.rsplit_once("::") else {
-        r.add(
-            at,
-            format!("test {test:?} must be `path/to/file.rs::test_name` or \"planned\""),
-        );
-        return;
+        return Some(format!(
+            "test {test:?} must be `path/to/file.rs::test_name` or \"planned\""
+        ));
     };
-    let before = r.problems.len();
-    check_path(at, "test file", file, root, r);
-    let Some(root) = root else {
-        return;
-    };
-    if r.problems.len() > before {
-        return;
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return Some(format!("test {test:?}: `{name}` is not a function name"));
     }
-    match std::fs::read_to_string(root.join(file)) {
-        Ok(text) if defines_fn(&text, name) => {}
-        Ok(_) => r.add(at, format!("test `{name}` is not defined in {file}")),
-        Err(e) => r.add(at, format!("test file {file}: {e}")),
-    }
-}
-
-fn defines_fn(text: &str, name: &str) -> bool {
-    let needle = format!("fn {name}");
-    text.match_indices(&needle).any(|(i, _)| {
-        let after = text.get(i + needle.len()..).and_then(|t| t.chars().next());
-        let before = text.get(..i).and_then(|t| t.chars().next_back());
-        matches!(after, Some('(' | '<' | ' '))
-            && before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
-    })
+    path_form("test file", file)
 }
 
 #[cfg(test)]
@@ -601,9 +585,9 @@ mod tests {
         assert!(is_storage("consents.*"));
         assert!(!is_storage("citizens"));
         assert!(!is_storage("*.x"));
-        assert!(defines_fn("async fn my_test(db: TestDb)", "my_test"));
-        assert!(defines_fn("fn my_test() {}", "my_test"));
-        assert!(!defines_fn("fn my_test_2() {}", "my_test"));
-        assert!(!defines_fn("fn xmy_test() {}", "my_test"));
+        assert!(test_form("a/b.rs::c_d").is_none());
+        assert!(test_form("a/b.rs::").is_some());
+        assert!(test_form("../b.rs::c").is_some());
+        assert!(path_form("x", "/etc/passwd").is_some());
     }
 }

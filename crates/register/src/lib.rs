@@ -14,7 +14,7 @@ mod record;
 
 pub use codes::{CodeCheck, EnrolmentCodeIssuer, IssuedCode, CODE_MAX_FAILED_ATTEMPTS};
 pub use import::{import_csv, parse_csv, ImportReport};
-pub use record::{add_citizen, NewCitizen};
+pub use record::{add_citizen, corrected, NewCitizen, CORRECTABLE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {

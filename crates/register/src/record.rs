@@ -117,6 +117,58 @@ fn optional(name: &str, value: Option<String>) -> Result<Option<String>, String>
     }
 }
 
+/// The register fields a correction may change, by PIA element id. The
+/// register id (the file's key, the source register's own identifier), the
+/// internal id and the account state are not among them.
+pub const CORRECTABLE: &[&str] = &[
+    "citizen.given_name",
+    "citizen.family_name",
+    "citizen.birthdate",
+    "citizen.email",
+    "citizen.address",
+    "citizen.locale",
+];
+
+/// `citizen` with `element` set to `value`, checked as an import checks a
+/// row (an optional field may be emptied); the message names the field.
+pub fn corrected(
+    citizen: &Citizen,
+    element: &str,
+    value: &str,
+    now: i64,
+) -> Result<Citizen, String> {
+    let mut row = NewCitizen {
+        register_id: citizen.register_id.clone(),
+        given_name: citizen.given_name.clone(),
+        family_name: citizen.family_name.clone(),
+        birthdate: citizen.birthdate.clone(),
+        email: citizen.email.clone(),
+        address: citizen.address.clone(),
+        locale: citizen.locale.clone(),
+    };
+    let value = value.to_owned();
+    match element {
+        "citizen.given_name" => row.given_name = value,
+        "citizen.family_name" => row.family_name = value,
+        "citizen.birthdate" => row.birthdate = value,
+        "citizen.email" => row.email = Some(value),
+        "citizen.address" => row.address = Some(value),
+        "citizen.locale" => row.locale = Some(value),
+        other => return Err(format!("{other} cannot be corrected here")),
+    }
+    let row = row.validate(today(now))?;
+    Ok(Citizen {
+        given_name: row.given_name,
+        family_name: row.family_name,
+        birthdate: row.birthdate,
+        email: row.email,
+        address: row.address,
+        locale: row.locale,
+        updated_at: now,
+        ..citizen.clone()
+    })
+}
+
 pub(crate) fn today(now: i64) -> Date {
     time::OffsetDateTime::from_unix_timestamp(now)
         .map(|t| t.date())

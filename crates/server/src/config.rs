@@ -54,6 +54,11 @@ pub struct Config {
     pub log_format: LogFormat,
     /// A tracing filter such as `info` or `sqin=debug,tower_http=info`.
     pub log_level: String,
+    /// The time zone the pages show times in (a name of the IANA time zone
+    /// database, such as `America/Toronto`, the default, or
+    /// `America/Vancouver`), with its abbreviation; JSON documents keep
+    /// RFC 3339 in UTC.
+    pub time_zone: String,
     /// Largest request body accepted, in bytes.
     pub max_request_body_bytes: usize,
     /// A request that takes longer is answered 408 and abandoned.
@@ -132,7 +137,17 @@ pub struct Config {
     pub security_policy: Option<String>,
     /// The security.txt `Preferred-Languages` (language tags, e.g. `fr`, `en`).
     pub security_languages: Vec<String>,
+    /// Who runs this deployment, as citizens are told: the public body, the
+    /// register and its holder, the privacy officer, the suppliers, the
+    /// contact and complaint addresses, the policy's date and version, the
+    /// site's name (a `[deployment]` table; docs/operations.md). The
+    /// confidentiality policy at `/privacy` is filled in from it, and
+    /// `sqin serve` refuses to start while the policy would show one
+    /// missing (the demo brings its own fictitious values).
+    pub deployment: Deployment,
 }
+
+pub use sqin_app::Deployment;
 
 pub use sqin_app::LedgerWitness;
 
@@ -159,6 +174,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             log_format: LogFormat::Text,
             log_level: "info".into(),
+            time_zone: crate::web::dates::DEFAULT_TIME_ZONE.into(),
             max_request_body_bytes: 64 * 1024,
             request_timeout_secs: 30,
             header_read_timeout_secs: 10,
@@ -181,6 +197,7 @@ impl Default for Config {
             security_expires: None,
             security_policy: None,
             security_languages: Vec::new(),
+            deployment: Deployment::default(),
         }
     }
 }
@@ -205,6 +222,7 @@ const KEYS: &[&str] = &[
     "trusted_proxies",
     "log_format",
     "log_level",
+    "time_zone",
     "max_request_body_bytes",
     "request_timeout_secs",
     "header_read_timeout_secs",
@@ -227,6 +245,7 @@ const KEYS: &[&str] = &[
     "security_expires",
     "security_policy",
     "security_languages",
+    "deployment",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -396,6 +415,12 @@ impl Config {
         if self.log_level.trim().is_empty() {
             return Err(invalid("log_level", "must not be empty"));
         }
+        if !crate::web::dates::is_time_zone(&self.time_zone) {
+            return Err(invalid(
+                "time_zone",
+                "must be a zone of the IANA time zone database, such as America/Toronto",
+            ));
+        }
         if let Some(origin) = &self.ledger_origin {
             sqin_ledger_service::validate_origin(origin)
                 .map_err(|e| invalid("ledger_origin", &e.to_string()))?;
@@ -419,6 +444,9 @@ impl Config {
             ));
         }
         self.validate_security_txt()?;
+        self.deployment
+            .validate()
+            .map_err(|(key, message)| ConfigError::Parse(format!("key `{key}`: {message}")))?;
         Ok(())
     }
 
@@ -526,6 +554,24 @@ impl Config {
         Ok(())
     }
 
+    /// What `sqin serve` checks at start-up: the confidentiality policy at
+    /// `/privacy` and the pages' layout show no placeholder. Each setting
+    /// missing from `[deployment]` is named; the demo brings its own.
+    pub fn check_deployment_complete(&self, demo: bool) -> Result<(), ConfigError> {
+        let unfilled = crate::web::privacy::unfilled(&self.deployment);
+        if demo || unfilled.is_empty() {
+            return Ok(());
+        }
+        Err(ConfigError::Invalid {
+            key: "deployment",
+            message: format!(
+                "the confidentiality policy (/privacy) would show placeholders to citizens; \
+                 set: {} (see docs/operations.md, \"Who runs the deployment\")",
+                unfilled.join(", ")
+            ),
+        })
+    }
+
     pub fn tls_enabled(&self) -> bool {
         self.tls_cert_file.is_some() && self.tls_key_file.is_some()
     }
@@ -564,6 +610,7 @@ impl Config {
             ledger_witnesses: self.ledger_witnesses.clone(),
             jwks_uri_allow_private: self.jwks_uri_allow_private,
             jwks_uri_ca_file: self.jwks_uri_ca_file.clone(),
+            deployment: self.deployment.clone(),
         }
     }
 
@@ -598,6 +645,13 @@ mod tests {
                 ..Default::default()
             },
             "`issuer`",
+        );
+        check(
+            Config {
+                time_zone: "Nowhere/Atlantis".into(),
+                ..Default::default()
+            },
+            "`time_zone`",
         );
         let public = Config {
             listen: "0.0.0.0:8080".parse().unwrap(),

@@ -23,6 +23,9 @@ pub enum StaffAction {
     LettersPrint,
     /// Read and answer complaints.
     ComplaintsHandle,
+    /// Read and answer the correction requests citizens make of their
+    /// file (the role that keeps the register).
+    CorrectionsHandle,
     /// Review staff accesses across citizens, with their flags.
     AccessReview,
     /// Manage relying parties (administrator; no citizen data).
@@ -39,7 +42,7 @@ pub enum StaffAction {
 
 impl StaffAction {
     /// Every action, in a stable order.
-    pub const ALL: [StaffAction; 14] = [
+    pub const ALL: [StaffAction; 15] = [
         Self::FileLookup,
         Self::RecoveryRequest,
         Self::RecoveryApprove,
@@ -49,6 +52,7 @@ impl StaffAction {
         Self::GrantApprove,
         Self::LettersPrint,
         Self::ComplaintsHandle,
+        Self::CorrectionsHandle,
         Self::AccessReview,
         Self::ClientsManage,
         Self::ClientsApprove,
@@ -68,6 +72,7 @@ impl StaffAction {
             Self::GrantApprove => "grant.approve",
             Self::LettersPrint => "letters.print",
             Self::ComplaintsHandle => "complaints.handle",
+            Self::CorrectionsHandle => "corrections.handle",
             Self::AccessReview => "access.review",
             Self::ClientsManage => "clients.manage",
             Self::ClientsApprove => "clients.approve",

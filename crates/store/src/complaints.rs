@@ -1,5 +1,6 @@
 //! Complaints about the protection of personal information (pia/governance.md,
-//! section 6): filed by a citizen, answered by the privacy officer.
+//! section 6): filed by a citizen from their account, or by anyone with a
+//! contact and no account; answered by the privacy officer.
 use sqlx::{AnyConnection, Row};
 
 use crate::{Result, StoreError};
@@ -17,6 +18,12 @@ pub struct Complaint {
     pub answer: Option<String>,
     pub answered_by: Option<String>,
     pub closed_at: Option<i64>,
+    /// How to answer someone who filed without an account (an email or a
+    /// postal address); `None` for a signed-in citizen's complaint.
+    pub contact: Option<String>,
+    /// The SHA-256 of the status code given once at filing, with which
+    /// someone without an account reads the answer by the file number.
+    pub status_code_hash: Option<Vec<u8>>,
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Complaint> {
@@ -30,13 +37,16 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Complaint> {
         answer: row.try_get("answer")?,
         answered_by: row.try_get("answered_by")?,
         closed_at: row.try_get("closed_at")?,
+        contact: row.try_get("contact")?,
+        status_code_hash: row.try_get("status_code_hash")?,
     })
 }
 
 pub async fn insert(conn: &mut AnyConnection, c: &Complaint) -> Result<()> {
     sqlx::query(
         "INSERT INTO complaints (id, citizen_id, subject, facts, received_at, answer_due, answer,
-            answered_by, closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            answered_by, closed_at, contact, status_code_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&c.id)
     .bind(&c.citizen_id)
@@ -47,6 +57,8 @@ pub async fn insert(conn: &mut AnyConnection, c: &Complaint) -> Result<()> {
     .bind(&c.answer)
     .bind(&c.answered_by)
     .bind(c.closed_at)
+    .bind(&c.contact)
+    .bind(&c.status_code_hash)
     .execute(conn)
     .await
     .map_err(|e| StoreError::conflict_on_unique(e, "complaint with this number"))?;

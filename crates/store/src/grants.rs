@@ -153,6 +153,25 @@ pub async fn revoke_for_citizen(
     rows.iter().map(grant_from_row).collect()
 }
 
+/// A citizen's live grants (not revoked, not expired at `now`), oldest
+/// first: the access services hold now, as the citizen's data export lists
+/// it.
+pub async fn live_for_citizen(
+    conn: &mut AnyConnection,
+    citizen_id: &str,
+    now: i64,
+) -> Result<Vec<GrantRecord>> {
+    let rows = sqlx::query(
+        "SELECT * FROM grants WHERE citizen_id = $1 AND revoked_at IS NULL AND expires_at > $2
+         ORDER BY created_at, id",
+    )
+    .bind(citizen_id)
+    .bind(now)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(grant_from_row).collect()
+}
+
 /// The clients holding a live grant of the citizen, or a live consent, in
 /// client order: the relying parties that must hear of an account closing.
 pub async fn clients_of_citizen(conn: &mut AnyConnection, citizen_id: &str) -> Result<Vec<String>> {

@@ -12,9 +12,19 @@
 //! [`crate::Store::acquire`] are released with an error, and later ones
 //! get it at once, while the probe tries again every [`RETRY_EVERY`].
 //! When it connects the database is **back**, with one more line.
+//!
+//! Callers that take their connections from [`crate::Store::pool`] rather
+//! than [`crate::Store::acquire`] fail fast too: while the database is lost
+//! that hands out a second, small pool whose acquire timeout is
+//! [`FAIL_FAST_ACQUIRE`], and a connection it opens (the database answered
+//! before the probe saw it) marks the database back at once.
+//!
+//! Nothing here logs per request: the loss and the return are one line
+//! each, and the HTTP edge answers 503 with `Retry-After` without logging
+//! an error of its own for an unavailable database.
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::any::AnyConnectOptions;
@@ -27,18 +37,33 @@ use crate::PooledConnection;
 pub const SLOW_ACQUIRE: Duration = Duration::from_millis(250);
 /// How long a probe's connection attempt may take.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-/// How often a lost database is tried again.
+/// How often a lost database is tried again; also the least time between
+/// two probes of a database that answered (a saturated pool makes many
+/// slow acquires, and each probe costs the database a new backend).
 pub const RETRY_EVERY: Duration = Duration::from_millis(500);
+/// The acquire timeout of the pool [`crate::Store::pool`] hands out while
+/// the database is lost: long enough to open a connection to a database
+/// that is back, short enough that a request fails fast when it is not.
+pub const FAIL_FAST_ACQUIRE: Duration = Duration::from_millis(250);
 
 /// The database's state as this node sees it.
 #[derive(Debug)]
 pub struct Health {
     /// Watched at all (PostgreSQL).
     enabled: bool,
+    /// The pool whose database this is (its connect options, whether it
+    /// is closed).
+    pool: AnyPool,
+    /// The runtime the store was opened on: probes run there, whoever
+    /// suspected the database (see [`report`]).
+    runtime: Option<tokio::runtime::Handle>,
     /// `Some(since)` while the database is lost.
     lost: watch::Sender<Option<Instant>>,
     /// A probe is running (one at a time).
     probing: AtomicBool,
+    /// When the last probe found the database answering: the next one
+    /// waits [`RETRY_EVERY`] after it.
+    answered_at: Mutex<Option<Instant>>,
     /// How many times the database was lost, and came back (for tests and
     /// metrics; each is also one log line).
     losses: AtomicU64,
@@ -72,15 +97,89 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether `e`, or an error it was caused by, is a database error that
+/// [`is_unavailable`]: for errors that reach a caller boxed (a ledger
+/// recorder's), through `source()`.
+pub fn caused_by_unavailable(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(e) = cause {
+        if let Some(sqlx) = e.downcast_ref::<sqlx::Error>() {
+            return is_unavailable(sqlx);
+        }
+        if let Some(crate::StoreError::Database(sqlx)) = e.downcast_ref::<crate::StoreError>() {
+            return is_unavailable(sqlx);
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// [`report`] for the database error `e` was caused by, if any (through
+/// `source()`, as [`caused_by_unavailable`]); whether it says the database
+/// is out of reach.
+pub fn report_cause(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(e) = cause {
+        let sqlx = match e.downcast_ref::<crate::StoreError>() {
+            Some(crate::StoreError::Database(sqlx)) => Some(sqlx),
+            _ => e.downcast_ref::<sqlx::Error>(),
+        };
+        if let Some(sqlx) = sqlx {
+            report(sqlx);
+            return is_unavailable(sqlx);
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// Every watched database of this process, so that an unavailable error
+/// met anywhere (a query on a connection that broke, converted to a
+/// [`crate::StoreError`]; an error the HTTP edge maps to 503) can start a
+/// probe without a handle on its store. One entry per [`crate::Store`]
+/// opened on PostgreSQL; a process has one, a test binary a few.
+static WATCHED: Mutex<Vec<std::sync::Weak<Health>>> = Mutex::new(Vec::new());
+
+/// `e` was met by a caller: when it says the database could not be
+/// reached, probe the watched databases (each at most once per
+/// [`RETRY_EVERY`] while they answer, so a failure that is not an outage
+/// costs little). Logs nothing itself: a loss found is one line.
+pub fn report(e: &sqlx::Error) {
+    // A closed pool is this process shutting down, not the database.
+    if !is_unavailable(e) || matches!(e, sqlx::Error::PoolClosed) {
+        return;
+    }
+    let watched: Vec<Arc<Health>> = match WATCHED.lock() {
+        Ok(watched) => watched
+            .iter()
+            .filter_map(std::sync::Weak::upgrade)
+            .collect(),
+        Err(_) => return,
+    };
+    for health in watched {
+        health.suspect();
+    }
+}
+
 impl Health {
-    pub(crate) fn new(enabled: bool) -> Arc<Self> {
-        Arc::new(Self {
+    pub(crate) fn new(enabled: bool, pool: AnyPool) -> Arc<Self> {
+        let health = Arc::new(Self {
             enabled,
+            pool,
+            runtime: tokio::runtime::Handle::try_current().ok(),
             lost: watch::Sender::new(None),
             probing: AtomicBool::new(false),
+            answered_at: Mutex::new(None),
             losses: AtomicU64::new(0),
             recoveries: AtomicU64::new(0),
-        })
+        });
+        if enabled {
+            if let Ok(mut watched) = WATCHED.lock() {
+                watched.retain(|w| w.strong_count() > 0);
+                watched.push(Arc::downgrade(&health));
+            }
+        }
+        health
     }
 
     pub fn is_lost(&self) -> bool {
@@ -110,7 +209,19 @@ impl Health {
                 error = %why,
                 "database lost: requests that need it are answered 503 until it is back"
             );
+            // The idle connections went with the database: drop them now, so
+            // that when it is back the pool opens new ones instead of
+            // handing out dead ones (one failed request each).
+            while let Some(conn) = self.pool.try_acquire() {
+                drop(conn.detach());
+            }
         }
+    }
+
+    /// A connection to the database was just opened: if it was lost, it is
+    /// back (the probe, still running, finds so too and stops).
+    pub(crate) fn reached(&self) {
+        self.set_back();
     }
 
     /// Records that the probe connected: logs the return once.
@@ -131,36 +242,65 @@ impl Health {
 
     /// Something failed as if the database were gone: probe it in the
     /// background, unless a probe is already running (while the database
-    /// is lost one always is, until it is back).
-    pub(crate) fn suspect(self: &Arc<Self>, pool: &AnyPool) {
-        if !self.enabled || pool.is_closed() {
+    /// is lost one always is, until it is back) or one found it answering
+    /// less than [`RETRY_EVERY`] ago.
+    pub(crate) fn suspect(self: &Arc<Self>) {
+        if !self.enabled || self.pool.is_closed() {
             return;
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        let Some(runtime) = self
+            .runtime
+            .clone()
+            .or_else(|| tokio::runtime::Handle::try_current().ok())
+        else {
             return;
         };
         if self.probing.swap(true, Ordering::AcqRel) {
             return;
         }
+        let recently = self
+            .answered_at
+            .lock()
+            .ok()
+            .and_then(|at| *at)
+            .is_some_and(|at| at.elapsed() < RETRY_EVERY);
+        if recently && !self.is_lost() {
+            self.probing.store(false, Ordering::Release);
+            return;
+        }
         let health = self.clone();
-        let pool = pool.clone();
+        // Ends the probe however it ends, even dropped with its runtime.
+        let probing = Probing(self.clone());
         runtime.spawn(async move {
-            let options = pool.connect_options();
+            let _probing = probing;
+            let options = health.pool.connect_options();
             loop {
                 match probe(&options).await {
                     Ok(()) => {
+                        if let Ok(mut at) = health.answered_at.lock() {
+                            *at = Some(Instant::now());
+                        }
                         health.set_back();
                         break;
                     }
                     Err(e) => health.set_lost(&e),
                 }
-                if pool.is_closed() {
+                if health.pool.is_closed() {
                     break;
                 }
                 tokio::time::sleep(RETRY_EVERY).await;
             }
-            health.probing.store(false, Ordering::Release);
         });
+    }
+}
+
+/// A running probe: the next suspicion may start another once it is
+/// dropped.
+struct Probing(Arc<Health>);
+
+impl Drop for Probing {
+    fn drop(&mut self) {
+        self.0.probing.store(false, Ordering::Release);
     }
 }
 
@@ -209,14 +349,14 @@ pub(crate) async fn acquire(
                         );
                     }
                     if is_unavailable(e) {
-                        health.suspect(pool);
+                        health.suspect();
                     }
                 });
             }
             _ = lost.wait_for(Option::is_some) => return Err(lost_error()),
             () = &mut slow, if !suspected => {
                 suspected = true;
-                health.suspect(pool);
+                health.suspect();
             }
         }
     }
@@ -249,7 +389,16 @@ mod tests {
             .with_writer(move || writer.clone())
             .with_ansi(false)
             .finish();
-        let health = Health::new(true);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _entered = rt.enter();
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .connect_lazy("postgres://nobody@127.0.0.1:1/none")
+            .unwrap();
+        let health = Health::new(false, pool);
         tracing::subscriber::with_default(subscriber, || {
             for _ in 0..5 {
                 health.set_lost(&lost_error());
@@ -278,6 +427,20 @@ mod tests {
     }
 
     #[test]
+    fn unavailability_is_found_among_causes() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("wrapped")]
+        struct Wrapped(#[source] crate::StoreError);
+        let lost = Wrapped(crate::StoreError::Database(lost_error()));
+        assert!(caused_by_unavailable(&lost));
+        let refused = Wrapped(crate::StoreError::Database(sqlx::Error::RowNotFound));
+        assert!(!caused_by_unavailable(&refused));
+        assert!(!caused_by_unavailable(&Wrapped(
+            crate::StoreError::Conflict("x")
+        )));
+    }
+
+    #[test]
     fn a_lost_database_fails_at_once() {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -290,7 +453,7 @@ mod tests {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_lazy("postgres://nobody@127.0.0.1:1/none")
                 .unwrap();
-            let health = Health::new(true);
+            let health = Health::new(true, pool.clone());
             let started = Instant::now();
             let err = acquire(&pool, &health).await.unwrap_err();
             assert!(is_unavailable(&err), "{err}");

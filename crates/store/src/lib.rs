@@ -20,6 +20,7 @@ pub mod citizens;
 pub mod clients;
 pub mod complaints;
 pub mod consents;
+pub mod corrections;
 pub mod enrolment;
 pub mod grants;
 pub mod health;
@@ -103,6 +104,7 @@ pub const PERSONAL_DATA: &[(&str, &str)] = &[
     ("grant.record", "revoked_access_tokens.*"),
     ("logout_notice.record", "backchannel_deliveries.*"),
     ("complaint.record", "complaints.*"),
+    ("correction.record", "correction_requests.*"),
     ("incident.record", "incidents.*"),
     ("incident.record", "incident_lines.*"),
     ("ledger.entry", "ledger_entries.*"),
@@ -113,6 +115,7 @@ pub const PERSONAL_DATA: &[(&str, &str)] = &[
     ("ledger.sign_in_record", "ledger_entries.entry"),
     ("ledger.security_record", "ledger_entries.entry"),
     ("ledger.staff_access_record", "ledger_entries.entry"),
+    ("ledger.request_record", "ledger_entries.entry"),
     ("staff.member", "staff_members.*"),
     ("staff.invitation", "staff_invitations.*"),
     ("staff.passkey", "staff_passkeys.*"),
@@ -212,9 +215,18 @@ pub enum StoreError {
     #[error("sealing failed: {0}")]
     Sealing(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A query's failure; one that says the database is out of reach starts
+/// a probe of it ([`health::report`]), wherever it was met.
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        health::report(&e);
+        Self::Database(e)
+    }
 }
 
 impl StoreError {
@@ -228,7 +240,7 @@ impl StoreError {
     pub(crate) fn conflict_on_unique(err: sqlx::Error, what: &'static str) -> Self {
         match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict(what),
-            _ => Self::Database(err),
+            _ => err.into(),
         }
     }
 }
@@ -254,11 +266,20 @@ pub async fn begin_on(conn: &mut Connection) -> Result<ConnTx<'_>> {
     Ok(conn.begin().await?)
 }
 
+/// How long a request may wait for a pooled connection while the database
+/// answers (a busy pool); see [`health`] for a lost one.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A connection pool plus the backend it talks to, and whether that
 /// answers ([`health`]).
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// PostgreSQL: what [`Store::pool`] hands out while the database is
+    /// lost, the same database behind an acquire timeout of
+    /// [`health::FAIL_FAST_ACQUIRE`] (sqlx retries a refused connection
+    /// until the timeout, which is the main pool's 5 s).
+    fail_fast: Option<AnyPool>,
     backend: Backend,
     health: std::sync::Arc<health::Health>,
 }
@@ -277,7 +298,7 @@ impl Store {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             })
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             // A connection is already tested when it is released to the pool
             // (sqlx pings it then); a second ping on acquire doubles the cost
             // of every short request for nothing.
@@ -296,7 +317,7 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         if backend == Backend::Sqlite {
             // WAL lets readers proceed while one writer commits; the setting is
@@ -305,10 +326,29 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
+        let health = health::Health::new(backend == Backend::Postgres, pool.clone());
+        let fail_fast = (backend == Backend::Postgres).then(|| {
+            let reached = health.clone();
+            AnyPoolOptions::new()
+                .max_connections(4)
+                .min_connections(0)
+                .acquire_timeout(health::FAIL_FAST_ACQUIRE)
+                // Its connections serve an outage's first moments back only;
+                // after that the main pool is handed out again.
+                .idle_timeout(Some(Duration::from_secs(10)))
+                .test_before_acquire(false)
+                // A connection opened: the database answers again.
+                .after_connect(move |_, _| {
+                    reached.reached();
+                    Box::pin(async { Ok(()) })
+                })
+                .connect_lazy_with(options)
+        });
         Ok(Self {
             pool,
+            fail_fast,
             backend,
-            health: health::Health::new(backend == Backend::Postgres),
+            health,
         })
     }
 
@@ -354,8 +394,15 @@ impl Store {
         self.backend
     }
 
+    /// The pool, for callers that take their connections themselves. While
+    /// the database is known lost, a pool with an acquire timeout of
+    /// [`health::FAIL_FAST_ACQUIRE`] on the same database (see [`health`]),
+    /// so that they fail fast too; [`Store::acquire`] fails at once.
     pub fn pool(&self) -> &AnyPool {
-        &self.pool
+        match &self.fail_fast {
+            Some(fail_fast) if self.health.is_lost() => fail_fast,
+            _ => &self.pool,
+        }
     }
 
     /// A pooled connection; while the database is lost, an error at once
@@ -378,7 +425,7 @@ impl Store {
     /// Something failed as if the database were gone (a caller answered
     /// 503): check it now, in the background, once at a time.
     pub fn recheck(&self) {
-        self.health.suspect(&self.pool);
+        self.health.suspect();
     }
 
     /// Begins a transaction on a pooled connection (`BEGIN IMMEDIATE` on
@@ -386,7 +433,7 @@ impl Store {
     pub async fn begin(&self) -> Result<Tx> {
         match self.backend {
             Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
-            Backend::Postgres => Ok(self.pool.begin().await?),
+            Backend::Postgres => Ok(self.pool().begin().await?),
         }
     }
 
@@ -405,6 +452,9 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(fail_fast) = &self.fail_fast {
+            fail_fast.close().await;
+        }
     }
 }
 

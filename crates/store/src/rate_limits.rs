@@ -37,6 +37,19 @@ pub struct Refused {
     pub retry_after: i64,
 }
 
+/// The part of an address that identifies one client, to key a bucket by:
+/// an IPv4 address, or the /64 of an IPv6 address (one subscriber usually
+/// gets a whole /64).
+pub fn client_prefix(addr: std::net::IpAddr) -> Vec<u8> {
+    match addr {
+        std::net::IpAddr::V4(v4) => v4.octets().to_vec(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.octets().to_vec(),
+            None => v6.octets().iter().take(8).copied().collect(),
+        },
+    }
+}
+
 /// The advisory-lock key of the purge of old rows on PostgreSQL (one purge
 /// at a time; an attempt that finds it taken skips purging).
 const PURGE_LOCK: i64 = 0x7371_696e_726c_7067; // "sqinrlpg"

@@ -32,6 +32,8 @@ async fn delete(conn: &mut AnyConnection, sql: &str, cutoff: i64) -> Result<u64>
 /// - back-channel logout notices delivered or given up (they hold the
 ///   relying party's pairwise `sub`);
 /// - complaints answered;
+/// - correction requests answered (an open one stays until answered, or
+///   goes with the account);
 /// - incident register entries, from the day the body became aware, with
 ///   their lines.
 pub const SCHEDULED: &[(&str, &str)] = &[
@@ -65,6 +67,10 @@ pub const SCHEDULED: &[(&str, &str)] = &[
     (
         "complaint.record",
         "DELETE FROM complaints WHERE closed_at <= $1",
+    ),
+    (
+        "correction.record",
+        "DELETE FROM correction_requests WHERE closed_at <= $1",
     ),
     (
         "incident.record",

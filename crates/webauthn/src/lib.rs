@@ -176,6 +176,25 @@ impl std::fmt::Debug for PasskeyService {
     }
 }
 
+/// The citizens' WebAuthn relying party for `issuer`, the provider's public
+/// URL: its host is the RP ID and its origin the only origin accepted in
+/// `clientDataJSON`. [`PasskeyService::new`] uses it; public (hidden) for
+/// the fuzz targets, which finish ceremonies against it.
+#[doc(hidden)]
+pub fn relying_party(issuer: &Url) -> Result<Webauthn, PasskeyError> {
+    let rp_id = issuer
+        .host_str()
+        .ok_or(PasskeyError::Invalid("the issuer has no host"))?;
+    let origin = Url::parse(&issuer.origin().ascii_serialization())
+        .map_err(|e| PasskeyError::Internal(e.to_string()))?;
+    WebauthnBuilder::new(rp_id, &origin)
+        .map_err(|e| PasskeyError::Internal(format!("WebAuthn relying party: {e}")))?
+        .rp_name("sqin")
+        .timeout(Duration::from_secs(CEREMONY_TTL_SECS as u64))
+        .build()
+        .map_err(|e| PasskeyError::Internal(format!("WebAuthn relying party: {e}")))
+}
+
 impl PasskeyService {
     /// `issuer` is the provider's public URL: its host is the RP ID and its
     /// origin the only origin accepted in `clientDataJSON`.
@@ -186,19 +205,8 @@ impl PasskeyService {
         key: HmacKey,
         limits: Limits,
     ) -> Result<Self, PasskeyError> {
-        let rp_id = issuer
-            .host_str()
-            .ok_or(PasskeyError::Invalid("the issuer has no host"))?;
-        let origin = Url::parse(&issuer.origin().ascii_serialization())
-            .map_err(|e| PasskeyError::Internal(e.to_string()))?;
-        let webauthn = WebauthnBuilder::new(rp_id, &origin)
-            .map_err(|e| PasskeyError::Internal(format!("WebAuthn relying party: {e}")))?
-            .rp_name("sqin")
-            .timeout(Duration::from_secs(CEREMONY_TTL_SECS as u64))
-            .build()
-            .map_err(|e| PasskeyError::Internal(format!("WebAuthn relying party: {e}")))?;
         Ok(Self {
-            webauthn: std::sync::Arc::new(webauthn),
+            webauthn: std::sync::Arc::new(relying_party(issuer)?),
             codes,
             register,
             key,

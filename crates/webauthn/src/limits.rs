@@ -291,3 +291,126 @@ mod tests {
         );
     }
 }
+
+/// Each refusal is logged once, with the limit's name and never the
+/// address or the hint (the log call site, checked with a subscriber of the
+/// test's own on a database of its own).
+#[cfg(test)]
+mod log_tests {
+    use std::net::IpAddr;
+    use std::sync::{Arc, Mutex};
+
+    use sqin_crypto::HmacKey;
+    use sqin_register::EnrolmentCodeIssuer;
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    use super::{Bucket, Hint, Limit, Limits};
+    use crate::{PasskeyError, PasskeyService};
+
+    /// The passkey service's log lines: level, then each field.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<String>>>);
+
+    impl Lines {
+        fn all(&self) -> Vec<String> {
+            self.0.lock().map(|l| l.clone()).unwrap_or_default()
+        }
+    }
+
+    struct Fields(String);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.push_str(&format!(" {}={value:?}", field.name()));
+        }
+    }
+
+    impl Subscriber for Lines {
+        fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+            metadata.target().starts_with("sqin_webauthn")
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut fields = Fields(event.metadata().level().to_string());
+            event.record(&mut fields);
+            if let Ok(mut lines) = self.0.lock() {
+                lines.push(fields.0);
+            }
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    #[test]
+    fn each_refusal_is_logged_with_the_limit_and_without_the_address_or_hint() {
+        let lines = Lines::default();
+        let _default = tracing::subscriber::set_default(lines.clone());
+        // A runtime on this thread, so every event is this subscriber's.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let db = sqin_store::testing::TestDb::sqlite().await;
+            let store = db.open().await;
+            let service = PasskeyService::new(
+                &url::Url::parse("http://localhost:8080").unwrap(),
+                EnrolmentCodeIssuer::new(HmacKey::from_bytes([1; 32]), 86_400),
+                sqin_store::testing::register_vault(),
+                HmacKey::from_bytes([2; 32]),
+                Limits {
+                    ceremonies_per_hint: 2,
+                    discoverable_per_address: 3,
+                    ceremonies_per_address: 4,
+                    ..Limits::default()
+                },
+            )
+            .unwrap();
+            let mut conn = store.pool().acquire().await.unwrap();
+            let ip: IpAddr = "198.51.100.23".parse().unwrap();
+            let hint = |id| Bucket::Ceremony(ip, Hint::RegisterId(id));
+            let t = 1_000_000;
+            for _ in 0..2 {
+                service.hit(&mut conn, hint("R-HINT-ONE"), t).await.unwrap();
+            }
+            let refused = service.hit(&mut conn, hint("R-HINT-ONE"), t).await;
+            assert!(matches!(refused, Err(PasskeyError::RateLimited { .. })));
+            // Another hint from the address has a budget of its own, up to
+            // the address's ceiling.
+            for _ in 0..2 {
+                service.hit(&mut conn, hint("R-HINT-TWO"), t).await.unwrap();
+            }
+            let refused = service.hit(&mut conn, hint("R-HINT-THREE"), t).await;
+            assert!(matches!(refused, Err(PasskeyError::RateLimited { .. })));
+            assert_eq!(service.refused(Limit::CeremoniesPerHint), 1);
+            assert_eq!(service.refused(Limit::CeremoniesPerAddress), 1);
+        });
+        let logged: Vec<String> = lines
+            .all()
+            .into_iter()
+            .filter(|l| l.contains("429"))
+            .collect();
+        assert_eq!(logged.len(), 2, "one line per refusal: {logged:?}");
+        assert!(logged[0].starts_with("WARN"), "{logged:?}");
+        assert!(
+            logged[0].contains("limit=\"ceremonies_per_hint\""),
+            "{logged:?}"
+        );
+        assert!(
+            logged[1].contains("limit=\"ceremonies_per_address\""),
+            "{logged:?}"
+        );
+        for line in &logged {
+            assert!(line.contains("retry_after="), "{line}");
+            for secret in ["198.51.100", "HINT", "hint-"] {
+                assert!(!line.contains(secret), "{line} names {secret}");
+            }
+        }
+    }
+}

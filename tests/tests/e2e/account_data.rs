@@ -33,7 +33,8 @@ both_backends!(
         assert_eq!(r.headers()["cache-control"], "no-store");
         let text = r.text().await.unwrap();
         let data: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(data["format"], "sqin-citizen-data/1");
+        assert_eq!(data["format"], "sqin-citizen-data/2");
+        assert_eq!(data["schema_version"], 2);
         assert_eq!(data["register"]["register_id"], "R-400");
         assert_eq!(data["register"]["given_name"], "Camille");
         assert_eq!(data["register"]["birthdate"], "1984-03-02");
@@ -47,7 +48,11 @@ both_backends!(
             .map(|e| e["kind"].as_str().unwrap())
             .collect();
         assert!(kinds.contains(&"enrolled"), "{kinds:?}");
-        assert_eq!(data["history"], "/account/ledger/download");
+        assert_eq!(data["history"]["download"], "/account/ledger/download");
+        assert!(data["register"]["registered_at"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z'));
         // Nothing that only protects the citizen.
         for secret in ["hash", "credential", "public_key", "sign_count", "id_hash"] {
             assert!(!text.contains(secret), "{secret} in {text}");

@@ -57,15 +57,7 @@ async fn call(
 both_backends!(
     async fn a_ministry_registers_its_own_client_within_its_pia_entry(db: TestDb) {
         let server = TestServer::start_with_ministries(db).await;
-        let discovery: Value = server
-            .client()
-            .get(server.url("/.well-known/openid-configuration"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let discovery = server.discovery().await;
         let endpoint = discovery["registration_endpoint"]
             .as_str()
             .unwrap()

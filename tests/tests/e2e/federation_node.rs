@@ -14,8 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use sqin_tests::{authorize, rp, TestServer};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use sqin_tests::{rp, TestServer};
 
 const REDIRECT: &str = "http://127.0.0.1:9/node-rp/callback";
 
@@ -37,7 +36,7 @@ sqin_store::needs_test!(
             ))
             .await;
         let secret = registered.client_secret.unwrap().expose().to_owned();
-        let mut child = tokio::process::Command::new("node")
+        let child = tokio::process::Command::new("node")
             .arg("rp.mjs")
             .current_dir(example_dir())
             .env("SQIN_ISSUER", &server.issuer)
@@ -53,50 +52,13 @@ sqin_store::needs_test!(
             .kill_on_drop(true)
             .spawn()
             .expect("node starts");
-        let mut stdin = child.stdin.take().unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-
-        let line = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
-            .await
-            .expect("the script prints the authorization URL in time")
-            .unwrap();
-        let Some(url) = line.as_deref().and_then(|l| l.strip_prefix("AUTHORIZE ")) else {
-            let out = child.wait_with_output().await.unwrap();
-            panic!(
-                "expected AUTHORIZE, got {line:?}; stderr:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        for p in ["state", "nonce", "code_challenge"] {
-            assert!(sqin_tests::query_param(url, p).is_some(), "{p} in {url}");
-        }
-        assert_eq!(
-            sqin_tests::query_param(url, "code_challenge_method").as_deref(),
-            Some("S256")
-        );
-
-        // The citizen's browser: signed in at sqin, consents, comes back.
-        let cookie = server.sign_in(&citizen.id).await;
-        let back = authorize(&server, url, &cookie, "allow").await;
-        assert!(back.starts_with(REDIRECT), "{back}");
-        stdin
-            .write_all(format!("{back}\n").as_bytes())
-            .await
-            .unwrap();
-        stdin.flush().await.unwrap();
-        drop(stdin);
-
-        let line = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
-            .await
-            .expect("the script finishes in time")
-            .unwrap();
-        let out = child.wait_with_output().await.unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let Some(json) = line.as_deref().and_then(|l| l.strip_prefix("RESULT ")) else {
-            panic!("expected RESULT, got {line:?}; stderr:\n{stderr}");
-        };
-        assert!(out.status.success(), "{stderr}");
-        let result: serde_json::Value = serde_json::from_str(json).unwrap();
+        let (result, json) = sqin_tests::rp_script::run_code_flow(
+            &server,
+            &citizen.id,
+            child,
+            std::time::Duration::from_secs(30),
+        )
+        .await;
         assert_eq!(result["id_token_alg"], "ES256");
         assert_eq!(result["claims"]["iss"], server.issuer.as_str());
         assert_eq!(

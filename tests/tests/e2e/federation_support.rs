@@ -7,7 +7,7 @@
 
 use std::net::SocketAddr;
 
-use sqin_family_portal::{Portal, PortalConfig, Profile};
+use sqin_family_portal::{Lang, Portal, PortalConfig, Profile};
 use sqin_tests::TestServer;
 
 pub struct Ministry {
@@ -39,13 +39,15 @@ async fn start(server: &TestServer, profile: Profile, host: &str) -> Ministry {
     };
     let registered = server
         .register_client(sqin_oidc::client::ClientRegistration {
-            name: profile.name(sqin_family_portal::Lang::Fr).into(),
+            name: profile.name(Lang::En).into(),
+            name_fr: Some(profile.name(Lang::Fr).into()),
             redirect_uris: vec![config.redirect_uri()],
             post_logout_redirect_uris: vec![config.post_logout_redirect_uri()],
             scopes: vec![profile.default_scopes().into()],
             // As the demo registers them: the purpose's claims only.
             claims: Some(vec![profile.registered_claims().into()]),
-            purpose: Some(profile.purpose().into()),
+            purpose: Some(profile.purpose(Lang::En).into()),
+            purpose_fr: Some(profile.purpose(Lang::Fr).into()),
             backchannel_logout_uri: Some(config.backchannel_logout_uri()),
             ..Default::default()
         })

@@ -536,12 +536,15 @@ both_backends!(
         assert!(en.contains("Who received my data"), "{en}");
         assert!(en.contains("Portail Famille"));
         assert!(en.contains("Allocation &lt;garde&gt;"), "escaped: {en}");
-        assert!(en.contains("given_name, birthdate"));
+        // Claims in words, never their protocol names.
+        assert!(en.contains("Your given name, Your date of birth"), "{en}");
+        assert!(!en.contains("given_name"), "{en}");
         assert!(en.contains("In force"));
         assert!(en.contains("impots"));
         let fr = page("/account/history", "fr").await;
         assert!(fr.contains("Qui a reçu mes données"));
         assert!(fr.contains("En vigueur"));
+        assert!(fr.contains("Votre prénom, Votre date de naissance"), "{fr}");
         assert!(fr.contains("Demandés par le service (userinfo)"));
         // Filtered to one service.
         let only = http_client()

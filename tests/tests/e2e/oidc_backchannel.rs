@@ -101,15 +101,7 @@ both_backends!(
         );
 
         // Discovery says so.
-        let m: Value = server
-            .client()
-            .get(server.url("/.well-known/openid-configuration"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let m = server.discovery().await;
         assert_eq!(m["backchannel_logout_supported"], true);
         assert_eq!(m["backchannel_logout_session_supported"], true);
         server.stop().await;

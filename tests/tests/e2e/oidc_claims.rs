@@ -55,7 +55,14 @@ both_backends!(
             .text()
             .await
             .unwrap();
-        let listed: Vec<&str> = html
+        // The list of what it will receive (the page lists more below:
+        // who else has access).
+        let claims_list = html
+            .split("aria-labelledby=\"claims-heading\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</ul>").next())
+            .unwrap_or_default();
+        let listed: Vec<&str> = claims_list
             .split("<li>")
             .skip(1)
             .map(|li| li.split("</li>").next().unwrap_or_default())

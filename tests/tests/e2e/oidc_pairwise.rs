@@ -244,15 +244,7 @@ both_backends!(
 both_backends!(
     async fn discovery_is_complete_and_truthful(db: TestDb) {
         let server = TestServer::start(db).await;
-        let m: Value = server
-            .client()
-            .get(server.url("/.well-known/openid-configuration"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let m = server.discovery().await;
         assert_eq!(m["issuer"], server.issuer.as_str());
         for endpoint in [
             "authorization_endpoint",

@@ -226,6 +226,8 @@ both_backends!(
                     answer: closed.map(|_| "a".into()),
                     answered_by: closed.map(|_| "po".into()),
                     closed_at: closed,
+                    contact: None,
+                    status_code_hash: None,
                 },
             )
             .await

@@ -85,8 +85,22 @@ pub async fn lookup(
     actor: &StaffActor,
     request: &FileRequest,
 ) -> AppResult<FileView> {
-    let now = actor.now;
     let role = actor.role_for(services, StaffAction::FileLookup)?;
+    lookup_as(services, actor, role, request).await
+}
+
+/// [`lookup`] in a given role of the actor's (the one whose work the
+/// look-up serves, such as answering a correction request).
+pub(crate) async fn lookup_as(
+    services: &Services,
+    actor: &StaffActor,
+    role: &sqin_staff::RolePolicy,
+    request: &FileRequest,
+) -> AppResult<FileView> {
+    let now = actor.now;
+    if !actor.roles.contains(&role.id) {
+        return Err(AppError::Forbidden);
+    }
     services
         .staff_policy
         .check_lookup(role, &request.purpose, &request.reference)?;

@@ -93,6 +93,18 @@ pub async fn aggregates(
     })
 }
 
+/// The report for the Commission over `[from, to)` ([`crate::report`]),
+/// for the auditor (and whoever may verify the ledger): counts only.
+pub async fn commission_report(
+    services: &Services,
+    actor: &StaffActor,
+    from: i64,
+    to: i64,
+) -> AppResult<crate::report::CommissionReport> {
+    actor.role_for(services, StaffAction::LedgerVerify)?;
+    crate::report::build(services, from, to).await
+}
+
 /// What the auditor brings to a verification: the verifier key as
 /// published (to pin it) and checkpoints obtained independently, one note
 /// per block separated by a blank line.

@@ -57,8 +57,9 @@ pub struct ClientRegistration {
 
 /// The algorithms a client of `client_type` may have its ID tokens (and
 /// logout tokens) signed with: for now every algorithm of the key ring.
-/// A profile that narrows them (FAPI 2.0 allows PS256 and ES256 only) does
-/// so here, and registration and edits then refuse the others.
+/// A profile that narrows them (the FAPI profiles allow PS256 and ES256 of
+/// these, not RS256) does so here, and registration and edits then refuse
+/// the others.
 pub fn id_token_algs_allowed(client_type: ClientType) -> &'static [SigningAlg] {
     match client_type {
         ClientType::Confidential | ClientType::Public => &SigningAlg::ALL,

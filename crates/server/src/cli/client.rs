@@ -389,3 +389,69 @@ pub async fn run(services: &Services, cmd: ClientCommand) -> anyhow::Result<()> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Result<ClientCommand, clap::Error> {
+        let mut all = vec!["sqin", "client"];
+        all.extend_from_slice(args);
+        match Cli::try_parse_from(all)?.command {
+            Command::Client(c) => Ok(c),
+            other => panic!("not a client command: {other:?}"),
+        }
+    }
+
+    fn add(extra: &[&str]) -> Result<Option<client::SigningAlg>, clap::Error> {
+        let mut args = vec![
+            "add",
+            "--pia-entry",
+            "revenue",
+            "--name",
+            "Revenu",
+            "--redirect-uri",
+            "https://revenu.example/cb",
+        ];
+        args.extend_from_slice(extra);
+        match parse(&args)? {
+            ClientCommand::Add(a) => Ok(a.id_token_alg.map(IdTokenAlgArg::alg)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_id_token_algorithm_is_chosen_by_name_or_left_to_the_default() {
+        // Left out: `None`, which registration makes ES256.
+        assert_eq!(add(&[]).unwrap(), None);
+        for (name, alg) in [
+            ("ES256", client::SigningAlg::Es256),
+            ("PS256", client::SigningAlg::Ps256),
+            ("RS256", client::SigningAlg::Rs256),
+            ("rs256", client::SigningAlg::Rs256),
+        ] {
+            assert_eq!(add(&["--id-token-alg", name]).unwrap(), Some(alg));
+            match parse(&["edit", "some-client", "--id-token-alg", name]).unwrap() {
+                ClientCommand::Edit(e) => {
+                    assert_eq!(e.id_token_alg.map(IdTokenAlgArg::alg), Some(alg));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        for refused in ["HS256", "none", "ES384", ""] {
+            let err = add(&["--id-token-alg", refused]).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::InvalidValue,
+                "{refused}"
+            );
+        }
+        match parse(&["edit", "some-client"]).unwrap() {
+            ClientCommand::Edit(e) => assert!(e.id_token_alg.is_none(), "an edit keeps it"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -6,7 +6,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::{cancel_on_ctrl_c, print_json, progress_bar};
+use super::{cancel_on_ctrl_c, parse_day, print_json, progress_bar, write_output};
 
 #[derive(Debug, Subcommand)]
 pub enum LedgerCommand {
@@ -237,32 +237,19 @@ pub async fn run(config: &crate::Config, cmd: LedgerCommand) -> anyhow::Result<(
             from,
             to,
         } => {
-            let day = |text: Option<&String>, what: &str| -> anyhow::Result<Option<i64>> {
-                text.map(|t| {
-                    time::Date::parse(t, time::macros::format_description!("[year]-[month]-[day]"))
-                        .map(|d| d.midnight().assume_utc().unix_timestamp())
-                        .with_context(|| format!("--{what} {t:?} is not a date (YYYY-MM-DD)"))
-                })
-                .transpose()
-            };
-            let from = day(from.as_ref(), "from")?.unwrap_or(0);
-            let to = day(to.as_ref(), "to")?.map_or(services.now() + 1, |d| d + 86_400);
+            let from = from.as_deref().map(|t| parse_day(t, "from")).transpose()?;
+            let to = to.as_deref().map(|t| parse_day(t, "to")).transpose()?;
+            let (from, to) = (
+                from.unwrap_or(0),
+                to.map_or(services.now() + 1, |d| d + 86_400),
+            );
             // Everything up to now is placed and covered by a checkpoint.
             checkpoints::publish(&mut conn, ledger, services.now(), CheckpointPolicy::IfGrown)
                 .await?;
             let report =
                 sqin_ledger_service::governance::report(&mut conn, ledger, from, to).await?;
             let text = serde_json::to_string_pretty(&report)?;
-            match &output {
-                Some(path) => {
-                    let partial = path.with_extension("partial");
-                    std::fs::write(&partial, &text)
-                        .with_context(|| format!("cannot write {}", partial.display()))?;
-                    std::fs::rename(&partial, path)
-                        .with_context(|| format!("cannot rename to {}", path.display()))?;
-                }
-                None => println!("{text}"),
-            }
+            write_output(output.as_deref(), &text)?;
             eprintln!(
                 "exported {} governance entries with their proofs",
                 report.entries.len()

@@ -14,6 +14,7 @@ pub mod incident;
 pub mod keys;
 pub mod ledger;
 pub mod pia;
+pub mod report;
 pub mod serve;
 pub mod staff;
 pub mod witness;
@@ -83,6 +84,10 @@ pub enum Command {
     /// against the code, or render it for reviewers.
     #[command(subcommand)]
     Pia(PiaCommand),
+    /// The report for the Commission over a period: sign-ins, disclosures,
+    /// staff accesses, complaints, incidents, purges, witnesses; HTML (one
+    /// self-contained file with inline SVG charts) or JSON, in counts only.
+    Report(report::ReportArgs),
     /// Delete, once, what is past the retention the PIA sets (sessions,
     /// consents, grants, codes, security events, logout notices,
     /// never-enrolled registrations); `sqin serve` does it every
@@ -106,6 +111,41 @@ pub fn rfc3339(unix: i64) -> String {
                 .ok()
         })
         .unwrap_or_else(|| unix.to_string())
+}
+
+/// A day given on the command line (YYYY-MM-DD, UTC) as the Unix time of
+/// its midnight; `what` names the option in the error.
+pub(crate) fn parse_day(text: &str, what: &str) -> anyhow::Result<i64> {
+    use anyhow::Context as _;
+    time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map(|d| d.midnight().assume_utc().unix_timestamp())
+    .with_context(|| format!("--{what} {text:?} is not a date (YYYY-MM-DD)"))
+}
+
+/// Writes `text` to `path` whole or not at all (a `.partial` file renamed),
+/// or to standard output.
+pub(crate) fn write_output(path: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    match path {
+        Some(path) => {
+            let partial = path.with_extension("partial");
+            std::fs::write(&partial, text)
+                .with_context(|| format!("cannot write {}", partial.display()))?;
+            std::fs::rename(&partial, path)
+                .with_context(|| format!("cannot rename to {}", path.display()))?;
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            if !text.ends_with('\n') {
+                writeln!(out)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Refuses to run a command when the configuration names no database we can use.
@@ -160,6 +200,7 @@ pub async fn run(command: Command, config: crate::Config) -> anyhow::Result<()> 
         Command::Keys(cmd) => keys::run(&crate::open(&config).await?, cmd).await,
         Command::Incident(cmd) => incident::run(&crate::open(&config).await?, cmd).await,
         Command::Staff(cmd) => staff::run(&crate::open(&config).await?, cmd).await,
+        Command::Report(args) => report::run(&crate::open(&config).await?, args).await,
         Command::Retention => {
             let services = crate::open(&config).await?;
             let report = sqin_app::retention::run(&services, services.now()).await?;

@@ -10,6 +10,9 @@ pub fn show_config(config: &Config) -> anyhow::Result<()> {
     let mut shown = serde_json::to_value(config)?;
     shown["database_url"] = sqin_app::redact_url(&config.database_url).into();
     println!("{}", serde_json::to_string_pretty(&shown)?);
+    if let Err(e) = config.check_deployment_complete(false) {
+        eprintln!("sqin: warning: `sqin serve` would refuse to start: {e}");
+    }
     Ok(())
 }
 
@@ -25,7 +28,7 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
 
 /// `sqin serve` (with the synthetic demo when `demo`, in builds with the
 /// `demo` feature).
-pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     #[cfg(not(feature = "demo"))]
     if demo {
         anyhow::bail!(
@@ -33,6 +36,11 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         );
     }
     config.check_security_txt_current(time::OffsetDateTime::now_utc(), demo)?;
+    if demo && config.deployment.is_empty() {
+        // Fictitious values, each marked as a demonstration.
+        config.deployment = crate::config::Deployment::demo();
+    }
+    config.check_deployment_complete(demo)?;
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("configuration key `listen`: cannot bind {}", config.listen))?;
     let staff = std::net::TcpListener::bind(config.staff_listen).with_context(|| {

@@ -1,34 +1,33 @@
 //! `GET /account/data`: everything sqin holds about the signed-in citizen,
-//! in one JSON document with a published schema (`sqin-citizen-data/1`,
-//! docs/passkeys.md), so they can read it and take it elsewhere (A-2.1 s. 83
-//! access, s. 84 portability in a structured, commonly used format). Their
-//! consent and disclosure history is the ledger download
-//! (`/account/ledger/download`), with proofs.
+//! in one JSON document (`sqin_app::citizen_data`) whose JSON Schema is
+//! published in docs/schemas/ and served at
+//! `/account/data/schema/v{N}.json`, so they can read it and take it
+//! elsewhere (A-2.1 s. 83 access, s. 84 portability in a structured,
+//! commonly used format). Their consent and disclosure history, with
+//! proofs, is the ledger download (`/account/ledger/download`).
 //!
-//! Never in it: secrets and what only protects them (code and session
-//! hashes, passkey public keys and counters).
+//! Never in it: secrets and what only protects them (code, session and
+//! token hashes, grant ids, passkey public keys and counters).
 //!
 //! `/account/complaints`: the citizen files a complaint about the protection
 //! of their information and reads the answers (pia/governance.md, section 6).
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqin_store::{citizens, clients, consents, sessions};
 
 use super::error::ApiError;
 use super::extract::SignedIn;
 use super::AppState;
 use crate::web::{CsrfForm, Page, PageError};
 
-/// The schema name and version of the document.
-pub const DATA_FORMAT: &str = "sqin-citizen-data/1";
-
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/account/data", get(data))
+    Router::new()
+        .route("/account/data", get(data))
+        .route("/account/data/schema/{file}", get(data_schema))
 }
 
 /// The complaints pages (behind the pages' layer).
@@ -141,78 +140,46 @@ async fn file_complaint(
 }
 
 async fn data(State(state): State<AppState>, citizen: SignedIn) -> Result<Response, ApiError> {
-    let citizen_id = citizen.citizen_id();
-    let mut conn = state.store.pool().acquire().await?;
-    let at = state.now();
-    let person = citizens::by_id(&mut conn, &state.register, citizen_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("the account is gone"))?;
-    let passkeys = state
-        .passkeys
-        .list(&mut conn, citizen_id)
-        .await
-        .map_err(ApiError::internal)?;
-    let live_sessions = sessions::live_for_citizen(&mut conn, citizen_id, at).await?;
-    let mut live_consents = Vec::new();
-    for c in consents::for_citizen(&mut conn, citizen_id).await? {
-        if c.revoked_at.is_some() {
-            continue;
-        }
-        let service = clients::get(&mut conn, &c.client_id).await?;
-        live_consents.push(json!({
-            "client_id": c.client_id,
-            "service": service.as_ref().map(|s| s.name.clone()),
-            "purpose": c.purpose,
-            "scopes": c.scope,
-            "claims": c.claims,
-            "granted_at": c.granted_at,
-            "expires_at": c.expires_at,
-        }));
-    }
-    let events = sqin_webauthn::events::recent(&mut conn, citizen_id, None, 1000)
-        .await
-        .map_err(ApiError::internal)?;
-    let body = json!({
-        "format": DATA_FORMAT,
-        "generated_at": sqin_ledger_service::history::rfc3339(at),
-        "register": {
-            "register_id": person.register_id,
-            "given_name": person.given_name,
-            "family_name": person.family_name,
-            "birthdate": person.birthdate,
-            "email": person.email,
-            "address": person.address,
-            "locale": person.locale,
-            "status": person.status.as_str(),
-            "registered_at": person.created_at,
-        },
-        "passkeys": passkeys.iter().map(|p| json!({
-            "name": p.name,
-            "created_at": p.created_at,
-            "last_used_at": p.last_used_at,
-            "synced": p.synced,
-            "enrolled_via": p.enrolled_via,
-        })).collect::<Vec<_>>(),
-        "sessions": live_sessions.iter().map(|s| json!({
-            "signed_in_at": s.auth_time,
-            "acr": s.acr,
-            "amr": s.amr,
-            "expires_at": s.expires_at,
-        })).collect::<Vec<_>>(),
-        "consents": live_consents,
-        "security_events": events,
-        "history": "/account/ledger/download",
-    });
-    let day = sqin_ledger_service::history::rfc3339(at)
-        .get(..10)
-        .unwrap_or("data")
-        .to_owned();
+    let body =
+        sqin_app::citizen_data::export(&state, citizen.citizen_id(), &state.settings.issuer_str())
+            .await?;
+    let day = body.generated_at.get(..10).unwrap_or("data").to_owned();
     Ok((
         [(
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"sqin-my-data-{day}.json\""),
         )],
         Json(body),
+    )
+        .into_response())
+}
+
+/// Every published version of the document's schema, oldest first: a
+/// version stays published once documents of it exist.
+pub const DATA_SCHEMAS: &[(&str, &str)] = &[
+    (
+        "v1.json",
+        include_str!("../../../../docs/schemas/account-data-v1.json"),
+    ),
+    (
+        "v2.json",
+        include_str!("../../../../docs/schemas/account-data-v2.json"),
+    ),
+];
+
+/// `GET /account/data/schema/{version}.json`: the JSON Schema of that
+/// version of the document (public, cacheable).
+async fn data_schema(Path(file): Path<String>) -> Result<Response, ApiError> {
+    let (_, schema) = DATA_SCHEMAS
+        .iter()
+        .find(|(name, _)| *name == file)
+        .ok_or_else(|| ApiError::not_found("no such version of the schema"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/schema+json"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        *schema,
     )
         .into_response())
 }

@@ -14,6 +14,12 @@
 //!
 //! Internal failures are logged here, with their cause, and answered with a
 //! bare message: nothing about the server's insides reaches a client.
+//!
+//! A database out of reach is not a client's fault nor an internal error:
+//! it is answered 503 with `Retry-After` ([`UNAVAILABLE_RETRY_AFTER`]), and
+//! not logged per request: the store's health tracker logs the loss and the
+//! return once each ([`sqin_store::health`]), and each error met here starts
+//! its probe ([`sqin_store::health::report`]).
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -21,6 +27,21 @@ use serde_json::json;
 use sqin_oidc::{ErrorCode, OAuthError};
 
 use crate::web::PageErrorSpec;
+
+/// Seconds a client is told to wait when the database is out of reach (the
+/// store tries it again every 500 ms).
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
+
+/// Whether `e` says the database is out of reach; if so the store's probe
+/// is started, and the error is noted at debug level only.
+fn database_unavailable(e: &sqin_store::SqlxError) -> bool {
+    sqin_store::health::report(e);
+    let unavailable = sqin_store::health::is_unavailable(e);
+    if unavailable {
+        tracing::debug!(error = %e, "database unavailable");
+    }
+    unavailable
+}
 
 fn no_store(mut response: Response) -> Response {
     let h = response.headers_mut();
@@ -47,15 +68,23 @@ impl From<sqin_oidc::client_auth::ClientAuthError> for OAuthJson {
 
 impl From<sqin_store::SqlxError> for OAuthJson {
     fn from(e: sqin_store::SqlxError) -> Self {
-        tracing::error!(error = %e, "database unavailable");
+        if database_unavailable(&e) {
+            return Self(OAuthError::temporarily_unavailable());
+        }
+        tracing::error!(error = %e, "database failed");
         Self(OAuthError::server_error())
     }
 }
 
 impl From<sqin_store::StoreError> for OAuthJson {
     fn from(e: sqin_store::StoreError) -> Self {
-        tracing::error!(error = %e, "storage failed");
-        Self(OAuthError::server_error())
+        match e {
+            sqin_store::StoreError::Database(e) => e.into(),
+            other => {
+                tracing::error!(error = %other, "storage failed");
+                Self(OAuthError::server_error())
+            }
+        }
     }
 }
 
@@ -65,6 +94,7 @@ impl IntoResponse for OAuthJson {
         let status = match e.code {
             ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
         let mut response = (
@@ -72,6 +102,12 @@ impl IntoResponse for OAuthJson {
             Json(json!({ "error": e.code.as_str(), "error_description": e.description })),
         )
             .into_response();
+        if e.code == ErrorCode::TemporarilyUnavailable {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(UNAVAILABLE_RETRY_AFTER),
+            );
+        }
         if e.code == ErrorCode::InvalidClient {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -253,10 +289,11 @@ impl ApiError {
     }
 
     /// The database cannot be reached: 503 with a retry delay, never a 4xx.
+    /// Not logged here (the store logs the loss once).
     pub fn unavailable(e: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "database unavailable");
+        tracing::debug!(error = %e, "database unavailable");
         Self {
-            retry_after: Some(5),
+            retry_after: Some(UNAVAILABLE_RETRY_AFTER),
             page: Some(PageErrorSpec::unavailable()),
             ..Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -269,19 +306,29 @@ impl ApiError {
 
 impl From<sqin_store::SqlxError> for ApiError {
     fn from(e: sqin_store::SqlxError) -> Self {
-        Self::unavailable(e)
+        if database_unavailable(&e) {
+            Self::unavailable(e)
+        } else {
+            Self::internal(e)
+        }
     }
 }
 
 impl From<sqin_store::StoreError> for ApiError {
     fn from(e: sqin_store::StoreError) -> Self {
-        Self::internal(e)
+        match e {
+            sqin_store::StoreError::Database(e) => e.into(),
+            other => Self::internal(other),
+        }
     }
 }
 
 impl From<sqin_session::SessionError> for ApiError {
     fn from(e: sqin_session::SessionError) -> Self {
-        Self::internal(e)
+        match e {
+            sqin_session::SessionError::Store(e) => e.into(),
+            other => Self::internal(other),
+        }
     }
 }
 
@@ -291,15 +338,30 @@ impl From<sqin_ledger_service::LedgerServiceError> for ApiError {
         match e {
             E::InvalidRequest(m) => Self::bad_request(m),
             E::NotFound(what) => Self::not_found(format!("no such {what}")),
+            E::Store(e) => e.into(),
             other => Self::internal(other),
         }
     }
+}
+
+/// Whether an application error says the database is out of reach (a
+/// 503), through whichever domain crate it came; nothing is logged per
+/// request (the store has started its probe when the error was made).
+pub fn app_unavailable(e: &sqin_app::AppError) -> bool {
+    let unavailable = sqin_store::health::caused_by_unavailable(e);
+    if unavailable {
+        tracing::debug!(error = %e, "database unavailable");
+    }
+    unavailable
 }
 
 /// The HTTP status an application error answers with, everywhere.
 pub fn app_status(e: &sqin_app::AppError) -> StatusCode {
     use sqin_app::AppError as E;
     use sqin_oidc::OidcError as O;
+    if app_unavailable(e) {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
     match e {
         E::Refused(_) => StatusCode::BAD_REQUEST,
         E::NotFound(_) => StatusCode::NOT_FOUND,
@@ -318,6 +380,9 @@ impl From<sqin_app::AppError> for ApiError {
     fn from(e: sqin_app::AppError) -> Self {
         use sqin_app::AppError as E;
         use sqin_oidc::OidcError as O;
+        if app_unavailable(&e) {
+            return Self::unavailable(e);
+        }
         match e {
             E::Oidc(O::InvalidMetadata { field, message }) => Self {
                 fields: Some(Box::new(FieldErrors(vec![(

@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use base64::Engine;
 use sqin_oidc::client_auth::{self, PresentedCredentials};
+use sqin_oidc::token::TokenRequest;
 use sqin_oidc::OAuthError;
 use sqin_session::AuthenticatedSession;
 use sqin_store::clients::ClientRecord;
@@ -198,6 +199,18 @@ pub fn credentials(
         client_secret: single(params, "client_secret")?,
         client_assertion_type: single(params, "client_assertion_type")?,
         client_assertion: single(params, "client_assertion")?,
+    })
+}
+
+/// The token request's parameters (RFC 6749 4.1.3, 6, 4.4), each given once.
+pub fn token_request(params: &[(String, String)]) -> Result<TokenRequest, OAuthError> {
+    Ok(TokenRequest {
+        grant_type: single(params, "grant_type")?,
+        code: single(params, "code")?,
+        redirect_uri: single(params, "redirect_uri")?,
+        code_verifier: single(params, "code_verifier")?,
+        refresh_token: single(params, "refresh_token")?,
+        scope: single(params, "scope")?,
     })
 }
 

@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqin_ledger_service::history::{self, HistoryFilter};
 use sqin_ledger_service::{checkpoints, tree, Category, LedgerEvent};
+use sqin_store::clients::ClientRecord;
 
 use super::error::ApiError;
 use super::extract::{Conn, SignedIn};
@@ -209,10 +210,14 @@ struct CitizenQuery {
     to: Option<String>,
 }
 
-/// `YYYY-MM-DD` (a UTC day; `to` includes the whole day) or Unix seconds.
-fn parse_time(text: &str, end_of_day: bool) -> Option<i64> {
+/// `YYYY-MM-DD` (a UTC day, or a day in `zone` for the pages; `to`
+/// includes the whole day) or Unix seconds.
+fn parse_time(text: &str, end_of_day: bool, zone: Option<&str>) -> Option<i64> {
     if let Ok(unix) = text.parse::<i64>() {
         return Some(unix);
+    }
+    if let Some(zone) = zone {
+        return crate::web::dates::day_start(text, zone, end_of_day);
     }
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let date = time::Date::parse(text, &format).ok()?;
@@ -221,11 +226,16 @@ fn parse_time(text: &str, end_of_day: bool) -> Option<i64> {
 }
 
 fn filter(q: &CitizenQuery) -> Result<HistoryFilter, ApiError> {
+    filter_in(q, None)
+}
+
+/// [`filter`], with days in `zone` (the pages': the citizen's days).
+fn filter_in(q: &CitizenQuery, zone: Option<&str>) -> Result<HistoryFilter, ApiError> {
     let day = |text: &Option<String>, end: bool, what: &str| match text
         .as_deref()
         .filter(|s| !s.is_empty())
     {
-        Some(s) => parse_time(s, end)
+        Some(s) => parse_time(s, end, zone)
             .map(Some)
             .ok_or_else(|| ApiError::bad_request(format!("{what} must be YYYY-MM-DD"))),
         None => Ok(None),
@@ -395,7 +405,29 @@ fn label(page: &Page, prefix: &str, id: &str) -> String {
     }
 }
 
-fn consent_view(page: &Page, c: &history::ConsentView) -> ConsentView {
+/// Claims in the page's words ("Your given name"), as the consent page
+/// names them.
+fn claim_words(page: &Page, claims: &[String]) -> Vec<String> {
+    claims.iter().map(|c| label(page, "claim", c)).collect()
+}
+
+/// A purpose as recorded in the ledger, in the page's language when it is
+/// the service's registered purpose (the ledger keeps the words the
+/// citizen agreed to; the registration has them in both languages).
+fn purpose_words(page: &Page, recorded: &str, client: Option<&ClientRecord>) -> String {
+    match client {
+        Some(c) if c.purpose == recorded || c.purpose_fr.as_deref() == Some(recorded) => {
+            c.purpose_in(page.locale.tag()).to_owned()
+        }
+        _ => recorded.to_owned(),
+    }
+}
+
+fn consent_view(
+    page: &Page,
+    c: &history::ConsentView,
+    client: Option<&ClientRecord>,
+) -> ConsentView {
     let granted = c.entries.iter().find_map(|e| match &e.details {
         Some(LedgerEvent::ConsentGranted {
             claims,
@@ -409,8 +441,8 @@ fn consent_view(page: &Page, c: &history::ConsentView) -> ConsentView {
         active: c.status == "active",
         status_label: page.t(&format!("ledger.status.{}", c.status)),
         granted_at: granted.map(|g| g.0),
-        claims: granted.map(|g| g.1.clone()).unwrap_or_default(),
-        purpose: granted.map(|g| g.2.clone()),
+        claims: granted.map(|g| claim_words(page, g.1)).unwrap_or_default(),
+        purpose: granted.map(|g| purpose_words(page, g.2, client)),
         expires_at: granted.map(|g| g.3),
         seq: c.entries.first().map(|e| e.seq),
     }
@@ -425,7 +457,7 @@ fn disclosure_view(page: &Page, e: &history::HistoryEntry) -> Option<DisclosureV
     };
     Some(DisclosureView {
         at: e.time_unix,
-        claims: claims.clone(),
+        claims: claim_words(page, claims),
         how: page.t(&format!("ledger.endpoint.{}", endpoint.as_str())),
         seq: e.seq,
     })
@@ -439,7 +471,7 @@ async fn recipients_page(
 ) -> Result<Response, PageError> {
     // Dates that do not parse show everything and say so; the service is
     // chosen among the citizen's own, so the list comes from all of them.
-    let (mut wanted, invalid_dates) = match filter(&q) {
+    let (mut wanted, invalid_dates) = match filter_in(&q, Some(page.time_zone())) {
         Ok(f) => (f, false),
         Err(_) => (HistoryFilter::default(), true),
     };
@@ -453,7 +485,20 @@ async fn recipients_page(
         state.now(),
     )
     .await?;
-    let name = |r: &history::RecipientView| r.name.clone().unwrap_or_else(|| r.client_id.clone());
+    // Names and purposes in the page's language, from the registrations.
+    let mut registered: std::collections::HashMap<String, Option<ClientRecord>> =
+        std::collections::HashMap::new();
+    for r in &view.recipients {
+        let client = sqin_store::clients::get(&mut conn, &r.client_id).await?;
+        registered.insert(r.client_id.clone(), client);
+    }
+    let client_of =
+        |r: &history::RecipientView| registered.get(&r.client_id).and_then(Option::as_ref);
+    let lang = page.locale.tag();
+    let name = |r: &history::RecipientView| match client_of(r) {
+        Some(c) => c.name_in(lang).to_owned(),
+        None => r.name.clone().unwrap_or_else(|| r.client_id.clone()),
+    };
     let services: Vec<ServiceOption> = view
         .recipients
         .iter()
@@ -469,8 +514,15 @@ async fn recipients_page(
         .map(|r| RecipientView {
             client_id: r.client_id.clone(),
             name: name(r),
-            purpose: r.purpose.clone(),
-            consents: r.consents.iter().map(|c| consent_view(&page, c)).collect(),
+            purpose: match client_of(r) {
+                Some(c) => Some(c.purpose_in(lang).to_owned()),
+                None => r.purpose.clone(),
+            },
+            consents: r
+                .consents
+                .iter()
+                .map(|c| consent_view(&page, c, client_of(r)))
+                .collect(),
             disclosures: r
                 .disclosures
                 .iter()

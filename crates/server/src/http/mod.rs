@@ -22,7 +22,9 @@ use sqin_app::Services;
 
 mod account;
 pub mod admin;
+mod complaints;
 pub mod connections;
+mod corrections;
 pub mod error;
 pub mod extract;
 mod ledger;
@@ -67,6 +69,8 @@ pub fn public_router(state: AppState) -> Router {
         .merge(passkeys::routes())
         .merge(ledger::page_routes())
         .merge(account::page_routes())
+        .merge(corrections::page_routes())
+        .merge(complaints::page_routes())
         .merge(ops::page_routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -97,7 +101,11 @@ pub fn with_middleware(routes: Router, config: &crate::config::Config) -> Router
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
         tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-    });
+    })
+    // A 5xx is logged where it is made, with its cause (an internal error
+    // by the error type that answers it; a database out of reach once, by
+    // the store, however many requests it fails): not again per response.
+    .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG));
     let trusted = TrustedProxies::parse(&config.trusted_proxies).unwrap_or_default();
     let mut router = routes.layer(
         ServiceBuilder::new()

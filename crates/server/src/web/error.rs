@@ -78,11 +78,13 @@ impl PageError {
         )
     }
 
+    /// The database is out of reach: 503 with `Retry-After`. Noted at debug
+    /// level only: the store logs the loss once.
     pub fn unavailable(e: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "database unavailable");
+        tracing::debug!(error = %e, "database unavailable");
         Self {
             spec: PageErrorSpec::unavailable(),
-            retry_after: Some(5),
+            retry_after: Some(crate::http::error::UNAVAILABLE_RETRY_AFTER),
         }
     }
 
@@ -118,27 +120,37 @@ impl From<PageErrorSpec> for PageError {
     }
 }
 
+/// The 503 page when `e` was caused by the database being out of reach
+/// (the store's probe is started), else the 500 page, logged.
+fn storage_failure(e: &(dyn std::error::Error + 'static)) -> PageError {
+    if sqin_store::health::report_cause(e) {
+        PageError::unavailable(e)
+    } else {
+        PageError::internal(e)
+    }
+}
+
 impl From<sqin_store::SqlxError> for PageError {
     fn from(e: sqin_store::SqlxError) -> Self {
-        Self::unavailable(e)
+        storage_failure(&e)
     }
 }
 
 impl From<sqin_store::StoreError> for PageError {
     fn from(e: sqin_store::StoreError) -> Self {
-        Self::internal(e)
+        storage_failure(&e)
     }
 }
 
 impl From<sqin_session::SessionError> for PageError {
     fn from(e: sqin_session::SessionError) -> Self {
-        Self::internal(e)
+        storage_failure(&e)
     }
 }
 
 impl From<sqin_ledger_service::LedgerServiceError> for PageError {
     fn from(e: sqin_ledger_service::LedgerServiceError) -> Self {
-        Self::internal(e)
+        storage_failure(&e)
     }
 }
 
@@ -153,6 +165,9 @@ impl From<sqin_app::AppError> for PageError {
             }
             .into()
         };
+        if sqin_store::health::report_cause(&e) {
+            return Self::unavailable(e);
+        }
         match e {
             E::Forbidden => Self::page(
                 StatusCode::FORBIDDEN,

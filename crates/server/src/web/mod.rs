@@ -63,6 +63,7 @@ mod assets;
 pub mod client_addr;
 mod cookies;
 mod csrf;
+pub mod dates;
 mod error;
 mod i18n;
 mod page;

@@ -32,6 +32,12 @@ pub struct Page {
     switch_url: String,
     same_origin: bool,
     csrf_key: HmacKey,
+    /// The time zone times are shown in (the deployment's `time_zone`).
+    time_zone: std::sync::Arc<str>,
+    /// The site's name and its public body in this language, for the
+    /// layout (the configuration's `deployment`).
+    site_name: String,
+    public_body: Option<String>,
 }
 
 impl std::fmt::Debug for Page {
@@ -165,6 +171,9 @@ impl FromRequestParts<AppState> for Page {
             switch_url,
             same_origin: same_origin(&parts.headers, &issuer_origin),
             csrf_key: state.csrf_key.clone(),
+            time_zone: state.config.time_zone.as_str().into(),
+            site_name: super::privacy::site_name(&state.config.deployment, locale),
+            public_body: super::privacy::public_body(&state.config.deployment, locale),
         })
     }
 }
@@ -191,6 +200,11 @@ impl Page {
             && !self.browser.is_empty()
             && self.same_origin
             && presented.is_some_and(|p| super::csrf::verify(&self.csrf_key, &self.browser, p))
+    }
+
+    /// The time zone this page shows times in.
+    pub fn time_zone(&self) -> &str {
+        &self.time_zone
     }
 
     /// A message in this page's language.
@@ -236,7 +250,10 @@ impl Page {
             other_lang => locale.other().tag(),
             switch_url => self.switch_url,
             csrf => self.csrf_token(),
+            site_name => self.site_name,
+            public_body => self.public_body,
             t => t,
+            tz => &*self.time_zone,
         }
     }
 

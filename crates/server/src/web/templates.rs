@@ -50,6 +50,30 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/complaints.html"),
     ),
     (
+        "corrections.html",
+        include_str!("../../templates/corrections.html"),
+    ),
+    (
+        "public_complaint.html",
+        include_str!("../../templates/public_complaint.html"),
+    ),
+    (
+        "public_complaint_filed.html",
+        include_str!("../../templates/public_complaint_filed.html"),
+    ),
+    (
+        "complaint_status.html",
+        include_str!("../../templates/complaint_status.html"),
+    ),
+    (
+        "staff_corrections.html",
+        include_str!("../../templates/staff_corrections.html"),
+    ),
+    (
+        "staff_correction.html",
+        include_str!("../../templates/staff_correction.html"),
+    ),
+    (
         "staff_nav.html",
         include_str!("../../templates/staff_nav.html"),
     ),
@@ -119,13 +143,21 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Unix seconds as an unambiguous date and time in UTC ("2026-03-02 14:05 UTC").
-fn datetime(at: i64) -> String {
-    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    time::OffsetDateTime::from_unix_timestamp(at)
-        .ok()
-        .and_then(|t| t.format(fmt).ok())
-        .unwrap_or_default()
+/// Unix seconds as the page shows them: in the page's time zone (`tz`)
+/// and language (`lang`), with the zone ("Dec 2, 2026, 9:15 a.m. EST",
+/// "2 déc. 2026, 9 h 15 HNE"; see [`super::dates`]).
+fn datetime(state: &minijinja::State, at: i64) -> String {
+    let lookup = |name: &str| {
+        state
+            .lookup(name)
+            .and_then(|v| v.as_str().map(str::to_owned))
+    };
+    let locale = lookup("lang")
+        .as_deref()
+        .and_then(super::Locale::parse)
+        .unwrap_or(super::Locale::Fr);
+    let zone = lookup("tz").unwrap_or_else(|| super::dates::DEFAULT_TIME_ZONE.to_owned());
+    super::dates::format(at, locale, &zone)
 }
 
 /// Unix seconds as an RFC 3339 date-time, for `<time datetime>`.
@@ -202,6 +234,7 @@ mod tests {
             "code_refused",
             "code_reissued",
             "sign_count_regression",
+            "signed_out_everywhere",
         ] {
             assert!(fr.contains_key(&format!("event.{kind}")), "event.{kind}");
         }
@@ -259,8 +292,25 @@ mod tests {
     }
 
     #[test]
-    fn dates_are_shown_in_utc() {
-        assert_eq!(datetime(1_709_337_600), "2024-03-02 00:00 UTC");
+    fn dates_are_shown_in_the_page_zone_and_language() {
+        let env = &*ENV;
+        let render = |ctx: minijinja::Value| {
+            env.render_str("{{ at|datetime }} {{ at|iso }}", ctx)
+                .unwrap()
+        };
+        let at = 1_796_220_900; // 2026-12-02T14:15:00Z
+        assert_eq!(
+            render(minijinja::context! { at => at, lang => "en", tz => "America/Toronto" }),
+            "Dec 2, 2026, 9:15 a.m. EST 2026-12-02T14:15:00Z"
+        );
+        assert_eq!(
+            render(minijinja::context! { at => at, lang => "fr" }),
+            "2 déc. 2026, 9 h 15 HNE 2026-12-02T14:15:00Z"
+        );
+        assert_eq!(
+            render(minijinja::context! { at => at, lang => "en", tz => "UTC" }),
+            "Dec 2, 2026, 2:15 p.m. UTC 2026-12-02T14:15:00Z"
+        );
         assert_eq!(iso(0), "1970-01-01T00:00:00Z");
     }
 }

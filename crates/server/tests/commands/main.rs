@@ -6,7 +6,11 @@
 mod admin_api_doc;
 mod cli;
 mod clients_cli;
+mod deployment;
 mod ledger_cli;
+mod pia_cli;
+mod pia_diff;
+mod report_cli;
 mod security_txt;
 mod signals;
 mod staff_cli;

@@ -8,6 +8,7 @@ sqin_store::sync_test!(
     fn serve_starts_on_a_random_port_and_exits_zero_on_sigterm() {
         let dir = std::env::temp_dir().join(format!("sqin-sig-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        crate::deployment::write_config(&dir);
         let mut child = Command::new(env!("CARGO_BIN_EXE_sqin"))
             .arg("serve")
             .current_dir(&dir)

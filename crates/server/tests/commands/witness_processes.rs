@@ -27,6 +27,7 @@ sqin_store::sync_test!(
         let dir = std::env::temp_dir().join(format!("sqin-wproc-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
+        crate::deployment::write_config(&dir);
         let out = Command::new(env!("CARGO_BIN_EXE_sqin"))
             .args([
                 "witness",

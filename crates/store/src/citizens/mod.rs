@@ -166,6 +166,39 @@ pub async fn clear_contact_details(
     Ok(done.rows_affected() == 1)
 }
 
+/// Replaces a citizen's register fields with `updated`'s (a correction):
+/// the record is sealed again under a new data key, so the old key (and any
+/// copy of the old record) opens nothing. The register id cannot change
+/// here (the row is found by it). `false` when there was no such citizen.
+pub async fn replace_fields(
+    conn: &mut AnyConnection,
+    vault: &RegisterVault,
+    updated: &Citizen,
+    now: i64,
+) -> Result<bool> {
+    let Some(current) = by_id(&mut *conn, vault, &updated.id).await? else {
+        return Ok(false);
+    };
+    if current.register_id != updated.register_id {
+        return Err(StoreError::Corrupt(
+            "a correction cannot change the register id".into(),
+        ));
+    }
+    let sealed = vault.seal(&updated.id, &PersonalFields::of(updated))?;
+    let done = sqlx::query(
+        "UPDATE citizens SET sealed_record = $1, wrapped_key = $2, has_contact = $3, updated_at = $4
+         WHERE id = $5",
+    )
+    .bind(&sealed.sealed_record)
+    .bind(&sealed.wrapped_key)
+    .bind(i32::from(has_contact(updated)))
+    .bind(now)
+    .bind(&updated.id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn set_status(
     conn: &mut AnyConnection,
     id: &str,

@@ -91,6 +91,15 @@ pub async fn data_key_for(
     row.as_ref().map(data_key_from_row).transpose()
 }
 
+/// One data key by id, if it has not been shredded.
+pub async fn data_key_by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<DataKeyRow>> {
+    let row = sqlx::query("SELECT * FROM ledger_data_keys WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(data_key_from_row).transpose()
+}
+
 /// Every remaining key of one citizen.
 pub async fn data_keys_for_subject(
     conn: &mut AnyConnection,

@@ -344,6 +344,29 @@ pub async fn entries_from(
     rows.iter().map(entry_from_row).collect()
 }
 
+/// Up to `limit` entries written in `[from_time, to_time)` with `seq >
+/// after`, in order: a page of a period's statistics.
+pub async fn entries_between(
+    conn: &mut AnyConnection,
+    from_time: i64,
+    to_time: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<EntryRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM ledger_entries
+         WHERE created_at >= $1 AND created_at < $2 AND seq > $3
+         ORDER BY seq LIMIT $4"
+    ))
+    .bind(from_time)
+    .bind(to_time)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(entry_from_row).collect()
+}
+
 /// A citizen's entries (by pseudonym), oldest first, optionally within
 /// `[from_time, to_time)`, at most `limit`.
 pub async fn entries_for_subject(

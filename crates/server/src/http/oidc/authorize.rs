@@ -45,7 +45,7 @@ async fn authorize_common(
         window_secs: state.passkeys.limits().window_secs,
     };
     let begun = {
-        let mut conn = state.store.pool().acquire().await?;
+        let mut conn = connection(&state).await?;
         authorize::begin(&mut conn, &provider, &params, Some(origin), state.now()).await
     };
     match begun {
@@ -77,7 +77,7 @@ async fn step(
     request_id: &str,
 ) -> PageResult {
     let provider = state.provider();
-    let mut conn = state.store.pool().acquire().await?;
+    let mut conn = connection(state).await?;
     let next = authorize::next_step(
         &mut conn,
         &provider,
@@ -107,24 +107,63 @@ async fn step(
                 query.finish()
             )))
         }
-        Ok(Next::Consent(prompt)) => Ok(consent_page(page, &prompt)),
+        Ok(Next::Consent(prompt)) => Ok(consent_page(page, state, &prompt)),
         Err(e) => authorize_error(&provider, e),
     }
 }
 
+/// A pooled connection, or at once the 503 page while the database is
+/// known lost (the store's fail-fast acquire, not the pool's 5 s timeout).
+async fn connection(state: &AppState) -> Result<sqin_store::PooledConnection, PageError> {
+    state.store.acquire().await.map_err(|e| {
+        if sqin_store::health::is_unavailable(&e) {
+            unavailable()
+        } else {
+            PageError::internal(e)
+        }
+    })
+}
+
+/// The database is out of reach: the 503 page with `Retry-After`, in the
+/// person's language, not logged per request (the store logs the loss).
+fn unavailable() -> PageError {
+    PageError {
+        spec: PageErrorSpec::unavailable(),
+        retry_after: Some(crate::http::error::UNAVAILABLE_RETRY_AFTER),
+    }
+}
+
 /// An untrusted client or redirect URI gets the error page and never a
-/// redirect (RFC 6749 4.1.2.1); the rest go back to the client.
+/// redirect (RFC 6749 4.1.2.1); the rest go back to the client. A storage
+/// failure before the redirect URI is trusted is the 503 page (the domain
+/// has noted it and started the store's probe), an internal one the 500
+/// page (logged where it happened).
 fn authorize_error(provider: &sqin_oidc::Provider, e: AuthorizeError) -> PageResult {
     match e {
+        AuthorizeError::Unavailable => Err(unavailable()),
+        AuthorizeError::Internal => Err(PageError::page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "error.internal.title",
+            "error.internal.body",
+        )),
         AuthorizeError::NoRedirect(message) => Err(PageError::sign_in(message)),
-        AuthorizeError::RateLimited { retry_after } => Err(PageError {
-            spec: PageErrorSpec::Page {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                title_key: "error.rate_limited.title",
-                body_key: "error.rate_limited.body",
-            },
-            retry_after: Some(u64::try_from(retry_after).unwrap_or(1)),
-        }),
+        AuthorizeError::RateLimited { retry_after } => {
+            // Each refusal is one line, as the ceremony budgets' are (the
+            // address is not logged: the access log has it where configured).
+            tracing::warn!(
+                limit = "pending_authorization_requests_per_address",
+                retry_after,
+                "rate limit reached: authorization request refused with 429"
+            );
+            Err(PageError {
+                spec: PageErrorSpec::Page {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    title_key: "error.rate_limited.title",
+                    body_key: "error.rate_limited.body",
+                },
+                retry_after: Some(u64::try_from(retry_after).unwrap_or(1)),
+            })
+        }
         AuthorizeError::Redirect {
             redirect_uri,
             state,
@@ -139,19 +178,64 @@ fn authorize_error(provider: &sqin_oidc::Provider, e: AuthorizeError) -> PageRes
 }
 
 /// The consent page: the relying party, its registered purpose and each
-/// claim in plain words, nothing pre-chosen.
-fn consent_page(page: &Page, p: &authorize::ConsentPrompt) -> Response {
+/// claim in plain words, nothing pre-chosen; and who has access and why:
+/// the relying party's legal basis (its PIA entry), and the staff roles of
+/// sqin that can see some of this information in the citizen's file, with
+/// the purposes they may open it for (the PIA's roles table), every
+/// opening recorded and shown to the citizen. Names, purposes and the legal
+/// basis in the page's language.
+fn consent_page(page: &Page, state: &AppState, p: &authorize::ConsentPrompt) -> Response {
+    let fr = page.locale.tag() == "fr";
+    let in_language = |en: &str, fr_text: &Option<String>| match fr_text {
+        Some(x) if fr && !x.trim().is_empty() => x.clone(),
+        _ => en.to_owned(),
+    };
+    let notice = sqin_app::consent_notice::access_notice(state, p.pia_entry.as_deref(), &p.claims);
+    let label = |prefix: &str, id: &str| {
+        let key = format!("{prefix}.{id}");
+        let text = page.t(&key);
+        if text == key {
+            id.to_owned()
+        } else {
+            text
+        }
+    };
+    // Within a sentence: "sees your given name, your family name".
+    let words = |prefix: &str, ids: &[String]| -> Vec<String> {
+        ids.iter()
+            .map(|id| {
+                let text = label(prefix, id);
+                let mut chars = text.chars();
+                match chars.next() {
+                    Some(first) => first.to_lowercase().chain(chars).collect(),
+                    None => text,
+                }
+            })
+            .collect()
+    };
+    let staff: Vec<minijinja::Value> = notice
+        .staff
+        .iter()
+        .map(|s| {
+            minijinja::context! {
+                role => label("role", &s.role),
+                sees => words("claim", &s.sees),
+                checks => words("claim", &s.checks),
+                purposes => words("purpose", &s.purposes),
+            }
+        })
+        .collect();
+    let legal_basis = notice
+        .legal_basis
+        .as_deref()
+        .map(|en| in_language(en, &notice.legal_basis_fr));
     no_store(page.render(
         "consent.html",
         minijinja::context! {
-            client => match (page.locale.tag(), &p.client_name_fr) {
-                ("fr", Some(n)) => n,
-                _ => &p.client_name,
-            },
-            purpose => match (page.locale.tag(), &p.purpose_fr) {
-                ("fr", Some(x)) => x,
-                _ => &p.purpose,
-            },
+            client => in_language(&p.client_name, &p.client_name_fr),
+            purpose => in_language(&p.purpose, &p.purpose_fr),
+            legal_basis => legal_basis,
+            staff => staff,
             claims => p.claims,
             offline => p.offline_access,
             request => p.request_id,
@@ -183,7 +267,7 @@ pub(super) async fn consent(
             "your session has ended; go back to the service and sign in again",
         ));
     };
-    let mut conn = state.store.pool().acquire().await?;
+    let mut conn = connection(&state).await?;
     let decided = authorize::decide(
         &mut conn,
         &provider,

@@ -97,7 +97,7 @@ async fn logout_common(
                 minijinja::context! {
                     title_key => "logout.title",
                     confirm => true,
-                    client => valid.client.as_ref().map(|c| c.name.clone()),
+                    client => valid.client.as_ref().map(|c| c.name_in(page.locale.tag()).to_owned()),
                     form_token => token,
                     redirect => valid.redirect.clone().unwrap_or_default(),
                 },

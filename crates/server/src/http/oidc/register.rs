@@ -32,7 +32,15 @@ impl IntoResponse for RegistrationError {
             ),
             DcrError::App(e) => {
                 let status = crate::http::error::app_status(&e);
-                if status.is_server_error() {
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    // The database is out of reach (the store logs it once).
+                    (
+                        status,
+                        "temporarily_unavailable",
+                        "the service is temporarily unavailable; try again in a few seconds"
+                            .to_owned(),
+                    )
+                } else if status.is_server_error() {
                     tracing::error!(error = %e, "client registration failed");
                     (
                         status,
@@ -54,6 +62,12 @@ impl IntoResponse for RegistrationError {
             .into_response();
         let h = response.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            h.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::http::error::UNAVAILABLE_RETRY_AFTER),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             h.insert(
                 header::WWW_AUTHENTICATE,

@@ -5,12 +5,12 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use sqin_oidc::token::{self, TokenRequest};
+use sqin_oidc::token;
 use sqin_oidc::{access, discovery, OAuthError};
 
 use super::no_store;
 use crate::http::error::{BearerError, OAuthJson};
-use crate::http::extract::{single, ClientRequest, OAuthForm};
+use crate::http::extract::{single, token_request, ClientRequest, OAuthForm};
 use crate::http::AppState;
 
 pub(super) async fn metadata(State(state): State<AppState>) -> Response {
@@ -32,14 +32,7 @@ pub(super) async fn token_endpoint(
     State(state): State<AppState>,
     mut request: ClientRequest,
 ) -> Result<Response, OAuthJson> {
-    let token_request = TokenRequest {
-        grant_type: request.param("grant_type")?,
-        code: request.param("code")?,
-        redirect_uri: request.param("redirect_uri")?,
-        code_verifier: request.param("code_verifier")?,
-        refresh_token: request.param("refresh_token")?,
-        scope: request.param("scope")?,
-    };
+    let token_request = token_request(&request.params)?;
     let response = token::exchange(
         &mut request.conn,
         &state.provider(),

@@ -1,5 +1,6 @@
 //! Passkey pages and their JSON endpoints: enrolment with a mailed code,
-//! sign-in, the account page (passkeys, recent sign-ins), recovery.
+//! sign-in, the account page (passkeys, recent sign-ins, signing out
+//! everywhere), recovery.
 //!
 //! Handlers are thin: they take the [`Page`] (locale, browser binding, CSRF),
 //! call one function of `sqin-webauthn` (or `sqin-app`), and map the outcome
@@ -21,6 +22,9 @@ mod api;
 mod pages;
 
 pub const ACCOUNT_PATH: &str = "/account";
+/// Ends every session of the signed-in citizen and revokes every grant
+/// issued under them (a CSRF-protected form on the account page).
+pub const SIGNOUT_EVERYWHERE_PATH: &str = "/account/signout/everywhere";
 
 /// The passkey pages and their JSON API (behind the pages' layer).
 pub fn routes() -> Router<AppState> {
@@ -32,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/passkeys/rename", post(pages::rename))
         .route("/account/passkeys/remove", post(pages::remove))
         .route("/account/signout", post(pages::signout))
+        .route(SIGNOUT_EVERYWHERE_PATH, post(pages::signout_everywhere))
         .route(
             "/account/close",
             get(pages::close_page).post(pages::close_submit),

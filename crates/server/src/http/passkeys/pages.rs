@@ -20,7 +20,11 @@ type PageResult = Result<Response, PageError>;
 pub(super) struct LoginQuery {
     request: Option<String>,
     prompt: Option<String>,
+    notice: Option<String>,
 }
+
+/// What the sign-in page may say it follows (`?notice=`).
+const LOGIN_NOTICES: &[&str] = &["signed_out_everywhere"];
 
 pub(super) async fn login_page(
     page: Page,
@@ -35,7 +39,15 @@ pub(super) async fn login_page(
     if !forced && session.is_some() {
         return Ok(page.finish(see_other(&next_url(request.as_deref(), ACCOUNT_PATH))));
     }
-    Ok(page.render("login.html", minijinja::context! { request => request }))
+    let notice = q
+        .notice
+        .as_deref()
+        .filter(|n| LOGIN_NOTICES.contains(n))
+        .map(|n| format!("notice.{n}"));
+    Ok(page.render(
+        "login.html",
+        minijinja::context! { request => request, notice => notice },
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -182,6 +194,19 @@ pub(super) async fn account_page(
     let passkeys = state.passkeys.list(&mut c, &session.citizen_id).await?;
     let signins = events::recent(&mut c, &session.citizen_id, Some(kind::SIGN_IN), 10).await?;
     let activity = events::recent(&mut c, &session.citizen_id, None, 20).await?;
+    // The correction requests and their state (the whole story, with the
+    // ledger's steps, is at /account/corrections).
+    let corrections: Vec<_> = sqin_store::corrections::for_citizen(&mut c, &session.citizen_id)
+        .await?
+        .into_iter()
+        .map(|r| {
+            minijinja::context! {
+                id => r.id, element => r.element, answer_due => r.answer_due,
+                opened => r.opened_at.is_some(), closed_at => r.closed_at,
+                decision => r.decision.map(|d| d.as_str()), answer => r.answer,
+            }
+        })
+        .collect();
     let notice = q
         .notice
         .as_deref()
@@ -191,13 +216,18 @@ pub(super) async fn account_page(
         q.notice.as_deref(),
         Some("invalid_name" | "unknown_passkey" | "reauth")
     );
+    // After a passkey is removed (it may be lost, in someone else's hands),
+    // the notice offers to end every other session too.
+    let offer_everywhere = q.notice.as_deref() == Some("removed");
     Ok(page.render(
         "account.html",
         minijinja::context! {
+            offer_everywhere => offer_everywhere,
             given_name => citizen.given_name,
             passkeys => passkeys,
             signins => signins,
             activity => activity,
+            corrections => corrections,
             fresh => is_fresh(&session, state.now()),
             notice => notice,
             notice_error => notice_error,
@@ -250,14 +280,13 @@ pub(super) async fn remove(
     CsrfForm { page, form }: CsrfForm<RemoveForm>,
 ) -> PageResult {
     let confirm = form.confirm.as_deref() == Some("yes");
-    let mut c = state.store.pool().acquire().await?;
-    let removed = state
-        .passkeys
-        .remove(&mut c, &session, &form.id, confirm, state.now())
-        .await;
+    // The passkey, the sessions it opened and the grants issued under them
+    // go together, and each relying party concerned is told.
+    let removed = sqin_app::passkeys::remove(&state, &session, &form.id, confirm).await;
     match removed {
         Ok(_) => Ok(to_account(&page, "removed")),
         Err(PasskeyError::LastPasskey) => {
+            let mut c = state.store.pool().acquire().await?;
             let name = state
                 .passkeys
                 .list(&mut c, &session.citizen_id)
@@ -342,6 +371,26 @@ pub(super) async fn signout(
         sqin_app::backchannel::end_session(&state, &s.session_id).await?;
     }
     let mut response = see_other(LOGIN_PATH);
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        clear_cookie(session_cookie_name(page.secure()), page.secure()),
+    );
+    Ok(page.finish(response))
+}
+
+/// Signs the citizen out everywhere (a device is lost, or someone else may
+/// be signed in): every session of theirs ends, this one included, every
+/// grant relying parties hold is revoked (refresh and access tokens stop at
+/// once), each relying party is told by back-channel logout, and the
+/// account's activity records it. The browser forgets its session and
+/// lands on the sign-in page, which says what happened.
+pub(super) async fn signout_everywhere(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    CsrfForm { page, form: _ }: CsrfForm<Empty>,
+) -> PageResult {
+    sqin_app::account::sign_out_everywhere(&state, &session.citizen_id, state.now()).await?;
+    let mut response = see_other(&format!("{LOGIN_PATH}?notice=signed_out_everywhere"));
     response.headers_mut().append(
         header::SET_COOKIE,
         clear_cookie(session_cookie_name(page.secure()), page.secure()),

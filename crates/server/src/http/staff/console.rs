@@ -33,6 +33,7 @@ pub(super) struct Me {
     directory: bool,
     review: bool,
     complaints: bool,
+    corrections: bool,
     letters: bool,
     keys: bool,
     clients: bool,
@@ -61,6 +62,7 @@ pub(super) fn me(state: &AppState, actor: &StaffActor) -> Me {
         directory: may(StaffAction::StaffInvite) || may(StaffAction::GrantApprove),
         review: may(StaffAction::AccessReview),
         complaints: may(StaffAction::ComplaintsHandle),
+        corrections: may(StaffAction::CorrectionsHandle),
         letters: may(StaffAction::LettersPrint),
         keys: may(StaffAction::KeysRotate),
         clients: may(StaffAction::ClientsManage) || may(StaffAction::ClientsApprove),
@@ -444,6 +446,12 @@ pub(super) async fn complaint_page(
     Query(q): Query<ComplaintQuery>,
 ) -> PageResult {
     let c = sqin_app::complaints::open(&state, &actor, &q.id).await?;
+    // Filed without an account: how to send the answer.
+    let contact = c
+        .contact
+        .as_deref()
+        .and_then(sqin_app::complaints::Contact::from_stored)
+        .map(|k| minijinja::context! { kind => k.kind(), value => k.value() });
     Ok(page.render(
         "staff_complaint.html",
         minijinja::context! {
@@ -452,6 +460,7 @@ pub(super) async fn complaint_page(
                 id => c.id, subject => c.subject, facts => c.facts,
                 received_at => c.received_at, answer_due => c.answer_due,
                 answer => c.answer, answered_by => c.answered_by, closed_at => c.closed_at,
+                contact => contact,
             },
         },
     ))

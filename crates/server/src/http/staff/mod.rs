@@ -24,6 +24,7 @@ use crate::web::{single_cookie, Page, PageError, PageErrorSpec, RepeatedCookie, 
 mod auth;
 mod clients;
 mod console;
+mod corrections;
 mod operations;
 
 /// The staff session cookie: `__Host-` under TLS (no sibling subdomain can
@@ -171,6 +172,12 @@ pub fn router(state: AppState) -> Router {
         .route("/complaints", get(console::complaints_page))
         .route("/complaints/open", get(console::complaint_page))
         .route("/complaints/answer", post(console::answer_complaint))
+        .route("/corrections", get(corrections::queue_page))
+        .route(
+            "/corrections/open",
+            get(corrections::request_page).post(corrections::open_file),
+        )
+        .route("/corrections/answer", post(corrections::answer))
         .route("/letters", get(console::letters_page))
         .route("/letters/print", post(console::print_letters))
         .route("/clients", get(clients::clients_page))
@@ -178,6 +185,7 @@ pub fn router(state: AppState) -> Router {
         .route("/keys", get(operations::keys_page))
         .route("/keys/rotate", post(operations::rotate_keys))
         .route("/ledger", get(operations::ledger_page))
+        .route("/report", get(operations::report_download))
         .route("/ledger/verify", post(operations::verify_ledger))
         .route("/api/staff/enrol/start", post(auth::enrol_start))
         .route("/api/staff/enrol/finish", post(auth::enrol_finish))

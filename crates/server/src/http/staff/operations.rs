@@ -106,6 +106,53 @@ pub(super) async fn ledger_page(
 }
 
 #[derive(Debug, Deserialize)]
+pub(super) struct ReportQuery {
+    from: Option<String>,
+    to: Option<String>,
+    format: Option<String>,
+}
+
+/// The report for the Commission over the chosen period, as a file to keep
+/// (HTML in the console's language, or JSON): a download, read offline.
+pub(super) async fn report_download(
+    page: Page,
+    State(state): State<AppState>,
+    StaffSignedIn(actor): StaffSignedIn,
+    Query(q): Query<ReportQuery>,
+) -> PageResult {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let (from, to) = period(&state, q.from.as_deref(), q.to.as_deref());
+    let report = operations::commission_report(&state, &actor, from, to).await?;
+    let (body, content_type, extension) = match q.format.as_deref() {
+        Some("json") => (
+            serde_json::to_string_pretty(&report).map_err(PageError::internal)?,
+            "application/json",
+            "json",
+        ),
+        _ => (
+            sqin_app::report::render_html(&report, page.locale.tag()),
+            "text/html; charset=utf-8",
+            "html",
+        ),
+    };
+    let name = format!(
+        "attachment; filename=\"sqin-report-{}-{}.{extension}\"",
+        &report.from[..10],
+        &crate::cli::rfc3339(to - 1)[..10]
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
 pub(super) struct VerifyForm {
     #[serde(default)]
     vkey: String,
