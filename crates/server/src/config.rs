@@ -52,6 +52,11 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
+    /// What the access log (one line per request, at info, target
+    /// `sqin::access`) says of the client: `none` (the default: an address
+    /// is personal information, logged only where the PIA says so),
+    /// `network` (its /24 or /48) or `full`.
+    pub access_log_client: AccessLogClient,
     /// A tracing filter such as `info` or `sqin=debug,tower_http=info`.
     pub log_level: String,
     /// The time zone the pages show times in (a name of the IANA time zone
@@ -151,6 +156,16 @@ pub use sqin_app::Deployment;
 
 pub use sqin_app::LedgerWitness;
 
+/// How much of the client's address the access log shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessLogClient {
+    #[default]
+    None,
+    Network,
+    Full,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -173,6 +188,7 @@ impl Default for Config {
             allow_plain_http: false,
             trusted_proxies: Vec::new(),
             log_format: LogFormat::Text,
+            access_log_client: AccessLogClient::None,
             log_level: "info".into(),
             time_zone: crate::web::dates::DEFAULT_TIME_ZONE.into(),
             max_request_body_bytes: 64 * 1024,
@@ -221,6 +237,7 @@ const KEYS: &[&str] = &[
     "allow_plain_http",
     "trusted_proxies",
     "log_format",
+    "access_log_client",
     "log_level",
     "time_zone",
     "max_request_body_bytes",

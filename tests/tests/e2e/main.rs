@@ -4,6 +4,7 @@
 //! real-server harness of `sqin-tests` (`TestServer`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod access_log;
 mod account_close_page;
 mod account_closure;
 mod account_data;

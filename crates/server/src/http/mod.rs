@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::web::client_addr::TrustedProxies;
 use sqin_app::Services;
 
+pub mod access_log;
 mod account;
 pub mod admin;
 mod complaints;
@@ -89,7 +90,8 @@ pub fn public_router(state: AppState) -> Router {
 }
 
 /// Middleware every route gets: request ids (generated, or a trusted
-/// proxy's if well formed; logged and echoed),
+/// proxy's if well formed; logged and echoed), the access log (one line per
+/// request, [`access_log`]),
 /// a trace span per request without query strings (they can carry codes),
 /// security headers, a body limit and a time limit.
 pub fn with_middleware(routes: Router, config: &crate::config::Config) -> Router {
@@ -107,6 +109,10 @@ pub fn with_middleware(routes: Router, config: &crate::config::Config) -> Router
     // the store, however many requests it fails): not again per response.
     .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG));
     let trusted = TrustedProxies::parse(&config.trusted_proxies).unwrap_or_default();
+    let access = access_log::AccessLog {
+        client: config.access_log_client,
+        trusted: trusted.clone(),
+    };
     let mut router = routes.layer(
         ServiceBuilder::new()
             .layer(tower::util::MapRequestLayer::new(
@@ -115,6 +121,10 @@ pub fn with_middleware(routes: Router, config: &crate::config::Config) -> Router
             .layer(SetRequestIdLayer::new(
                 X_REQUEST_ID.clone(),
                 RequestIds::new(),
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                access,
+                access_log::log_request,
             ))
             .layer(trace)
             .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
